@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("outpost-hub: not built yet");
+    std::process::exit(2);
+}
