@@ -1,0 +1,103 @@
+//! `cargo xtask bench`: run every criterion benchmark in the workspace, then
+//! write BENCHMARKS.md from criterion's estimates together with the machine
+//! they were measured on. Numbers are measurements, never test thresholds.
+
+use crate::{cargo, root, step, target_dir, Result};
+use std::fmt::Write as _;
+use std::path::Path;
+
+pub fn bench(args: &[String]) -> Result {
+    step(
+        "benchmarks",
+        cargo().args(["bench", "--workspace"]).args(args),
+    )?;
+    let mut rows = Vec::new();
+    collect(&target_dir().join("criterion"), &mut rows);
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut md = String::from(
+        "# Benchmarks\n\nWritten by `cargo xtask bench` from criterion's estimates \
+         (mean with its 95% confidence interval). Re-run to refresh.\n\n",
+    );
+    let _ = writeln!(md, "Machine: {}\n", machine());
+    md.push_str("| benchmark | mean | 95% CI |\n| --- | --- | --- |\n");
+    for (name, mean, lo, hi) in &rows {
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} – {} |",
+            fmt(*mean),
+            fmt(*lo),
+            fmt(*hi)
+        );
+    }
+    let extra = root().join("BENCHMARKS.extra.md");
+    if let Ok(s) = std::fs::read_to_string(&extra) {
+        md.push('\n');
+        md.push_str(&s);
+    }
+    std::fs::write(root().join("BENCHMARKS.md"), md).map_err(|e| e.to_string())?;
+    eprintln!(
+        "xtask bench: wrote BENCHMARKS.md ({} benchmarks)",
+        rows.len()
+    );
+    Ok(())
+}
+
+fn collect(dir: &Path, rows: &mut Vec<(String, f64, f64, f64)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n == "new") {
+                if let Some(row) = read_estimate(&p) {
+                    rows.push(row);
+                }
+            } else if p.file_name().is_some_and(|n| n != "base" && n != "report") {
+                collect(&p, rows);
+            }
+        }
+    }
+}
+
+fn read_estimate(new_dir: &Path) -> Option<(String, f64, f64, f64)> {
+    let est: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(new_dir.join("estimates.json")).ok()?)
+            .ok()?;
+    let bench: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(new_dir.join("benchmark.json")).ok()?)
+            .ok()?;
+    let mean = &est["mean"];
+    Some((
+        bench["full_id"].as_str()?.to_string(),
+        mean["point_estimate"].as_f64()?,
+        mean["confidence_interval"]["lower_bound"].as_f64()?,
+        mean["confidence_interval"]["upper_bound"].as_f64()?,
+    ))
+}
+
+fn fmt(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores")
+}
