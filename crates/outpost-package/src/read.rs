@@ -193,6 +193,53 @@ impl Package {
         Ok(l)
     }
 
+    /// One question's display text in `lang`: stem, options with their
+    /// feedback, explanation. The answer key is in [`Package::structure`].
+    pub fn question(&self, lang: &str, id: &str) -> Result<Option<QuestionText>, PackageError> {
+        self.db
+            .query_row(
+                "SELECT content FROM questions WHERE lang = ?1 AND question_id = ?2",
+                [lang, id],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map_err(|e| self.corrupt(e))?
+            .map(|s| serde_json::from_str(&s).map_err(|e| self.corrupt(e)))
+            .transpose()
+    }
+
+    /// One module's text in `lang`: title, objectives, introduction.
+    pub fn module(&self, lang: &str, id: &str) -> Result<Option<ModuleText>, PackageError> {
+        let row = self
+            .db
+            .query_row(
+                "SELECT module_id, lang, title, objectives, intro_html FROM modules \
+                 WHERE lang = ?1 AND module_id = ?2",
+                [lang, id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.corrupt(e))?;
+        row.map(|(module_id, lang, title, objectives, intro_html)| {
+            Ok(ModuleText {
+                module_id,
+                lang,
+                title,
+                objectives: serde_json::from_str(&objectives).map_err(|e| self.corrupt(e))?,
+                intro_html,
+            })
+        })
+        .transpose()
+    }
+
     pub fn asset(&self, name: &str) -> Result<Option<Asset>, PackageError> {
         self.db
             .query_row(

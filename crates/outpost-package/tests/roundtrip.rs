@@ -32,6 +32,14 @@ fn round_trip() {
             .sort_by(|a, b| (&a.question_id, &a.lang).cmp(&(&b.question_id, &b.lang)));
         c
     });
+    let q = p.question("fr", "quiz-q2").unwrap().unwrap();
+    assert_eq!(q.options.len(), 4);
+    assert!(q.options[0].feedback_html.contains("Feedback for a"));
+    assert!(p.question("de", "quiz-q2").unwrap().is_none());
+    let m = p.module("en", "m2").unwrap().unwrap();
+    assert_eq!(m.title, "Module m2 (en)");
+    assert_eq!(m.objectives, vec!["Understand m2.".to_string()]);
+    assert!(p.module("en", "m9").unwrap().is_none());
     let l = p.lesson("fr", "l3").unwrap().unwrap();
     assert_eq!(l.module_id, "m2");
     assert_eq!(l.headings[0].anchor, "intro");
