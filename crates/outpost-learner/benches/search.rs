@@ -1,0 +1,197 @@
+//! Search and recording on a course the size of the flagship: 12 modules of
+//! 6 lessons of about 900 words, in four languages (288 lesson texts).
+//! Target: a search under 20 ms.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use ed25519_dalek::SigningKey;
+use outpost_learner::{Language, SearchOptions, Store};
+use outpost_model::{LessonInfo, LessonKind, ModuleInfo};
+use outpost_package::{sample, write_package, Heading, LessonText, ModuleText};
+
+const WORDS: &[&str] = &[
+    "consular",
+    "officials",
+    "migrants",
+    "crisis",
+    "evacuation",
+    "évacuation",
+    "registration",
+    "nationals",
+    "host",
+    "country",
+    "embassy",
+    "documents",
+    "passport",
+    "shelter",
+    "assistance",
+    "communication",
+    "hotline",
+    "preparedness",
+    "contingency",
+    "plan",
+    "coordination",
+    "partners",
+    "return",
+    "reintegration",
+    "protection",
+    "vulnerable",
+    "children",
+    "detention",
+    "border",
+    "transport",
+    "assembly",
+    "point",
+    "language",
+    "information",
+    "rumours",
+    "social",
+    "media",
+    "focal",
+    "point",
+    "guidelines",
+    "principles",
+    "practices",
+    "emergency",
+    "response",
+    "post-crisis",
+    "action",
+    "lessons",
+    "learned",
+    "database",
+    "outreach",
+    "community",
+    "leaders",
+    "employers",
+    "recruitment",
+    "agencies",
+    "insurance",
+    "funds",
+    "consulate",
+    "mobile",
+    "team",
+];
+
+/// Deterministic pseudo-random text.
+fn text(seed: u64, words: usize) -> String {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = String::new();
+    for i in 0..words {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if i > 0 {
+            out.push_str(if i % 14 == 0 { ". " } else { " " });
+        }
+        out.push_str(WORDS[(x % WORDS.len() as u64) as usize]);
+    }
+    out
+}
+
+fn flagship_sized(dir: &std::path::Path) -> Store {
+    let mut c = sample::content("1.0.0");
+    let langs = ["en", "fr", "es", "ar"];
+    c.manifest.languages = langs.iter().map(|s| s.to_string()).collect();
+    c.structure.modules.clear();
+    c.lessons.clear();
+    c.modules.clear();
+    for m in 0..12 {
+        let mid = format!("m{m:02}");
+        let lessons: Vec<LessonInfo> = (0..6)
+            .map(|l| LessonInfo {
+                id: format!("{mid}-l{l}"),
+                kind: LessonKind::Lesson,
+                minutes: 10,
+                questions: vec![],
+            })
+            .collect();
+        for lang in langs {
+            c.modules.push(ModuleText {
+                module_id: mid.clone(),
+                lang: lang.into(),
+                title: format!("Module {m} {}", text(m, 3)),
+                objectives: vec![],
+                intro_html: String::new(),
+            });
+            for (i, l) in lessons.iter().enumerate() {
+                let body = text(m * 100 + i as u64 + lang.len() as u64 * 7, 900);
+                c.lessons.push(LessonText {
+                    lesson_id: l.id.clone(),
+                    module_id: mid.clone(),
+                    lang: lang.into(),
+                    title: text(m * 10 + i as u64, 4),
+                    html: format!("<p>{body}</p>"),
+                    text: body,
+                    headings: vec![Heading {
+                        level: 2,
+                        anchor: "a".into(),
+                        text: "A".into(),
+                    }],
+                });
+            }
+        }
+        c.structure.modules.push(ModuleInfo { id: mid, lessons });
+    }
+    c.structure.assessment = None;
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let pkg = dir.join("big.opkg");
+    write_package(&pkg, &c, &key).expect("package");
+    let store = Store::open(&dir.join("data")).expect("store");
+    store
+        .trust_key(key.verifying_key(), "bench")
+        .expect("trust");
+    store.install(&pkg).expect("install");
+    store
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = flagship_sized(dir.path());
+    let all = SearchOptions::default();
+    assert!(!store.search("evacuation", &all).expect("search").is_empty());
+    c.bench_function("learner/search/one word, all languages", |b| {
+        b.iter(|| store.search("evacuation", &all).expect("search"))
+    });
+    c.bench_function("learner/search/three words with prefix", |b| {
+        b.iter(|| {
+            store
+                .search("consular registration hotl", &all)
+                .expect("search")
+        })
+    });
+    let en = SearchOptions {
+        lang: Some("en".into()),
+        ..Default::default()
+    };
+    c.bench_function("learner/search/two words, one language", |b| {
+        b.iter(|| store.search("crisis shelter", &en).expect("search"))
+    });
+
+    // Recording: validate, commit with fsync (synchronous=FULL), and fold the
+    // profile's events to detect completions. With 500 events already logged.
+    let p = store
+        .create_profile("Bench", Language::En, None)
+        .expect("profile");
+    for i in 0..500 {
+        let l = format!("m{:02}-l{}", i % 12, i % 6);
+        store
+            .view_lesson(p.id, "demo", &l, 30, 0.5, false)
+            .expect("view");
+    }
+    c.bench_function("learner/view_lesson (500+ events logged)", |b| {
+        b.iter(|| {
+            store
+                .view_lesson(p.id, "demo", "m03-l2", 30, 0.5, false)
+                .expect("view")
+        })
+    });
+    c.bench_function("learner/catalog (500+ events)", |b| {
+        b.iter(|| store.catalog(p.id).expect("catalog"))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30);
+    targets = bench
+}
+criterion_main!(benches);
