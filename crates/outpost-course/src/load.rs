@@ -127,6 +127,7 @@ impl MdFile {
             file: &self.file,
             base: self.toml.start,
             what: "front matter",
+            bad_lines: Default::default(),
         }
     }
     /// Where the front matter's content begins (for missing keys).
@@ -176,7 +177,7 @@ struct ModuleFront {
 struct LessonFront {
     id: Option<(String, Pos)>,
     title: String,
-    minutes: (u32, Pos),
+    minutes: Option<(u32, Pos)>,
     kind: LessonKind,
 }
 
@@ -242,10 +243,10 @@ fn lesson_front(md: &MdFile, d: &mut Diagnostics) -> LessonFront {
                 format!("`minutes` = {n} is out of range (1 to 600)"),
                 d,
             );
-            (0, pos)
+            None
         }
-        Some((n, pos)) => (n as u32, pos),
-        None => (0, Pos::START),
+        Some((n, pos)) => Some((n as u32, pos)),
+        None => None,
     };
     let kind = match f.string("kind", false, d) {
         None => LessonKind::Lesson,
@@ -285,6 +286,8 @@ struct LangSrc {
     bank: Vec<MdFile>,
     /// Whether the language has an `assessment/` folder.
     has_bank_dir: bool,
+    /// Markdown files whose front matter or id could not be read.
+    unreadable: Vec<String>,
 }
 
 struct LessonData {
@@ -292,7 +295,7 @@ struct LessonData {
     pos: Pos,
     path: PathBuf,
     title: String,
-    minutes: (u32, Pos),
+    minutes: Option<(u32, Pos)>,
     kind: LessonKind,
     body: Body,
     body_pos: Pos,
@@ -313,6 +316,9 @@ struct LangData {
     modules: Vec<ModuleData>,
     bank: Vec<(PathBuf, Question)>,
     assets: BTreeSet<String>,
+    /// Some file could not be read: what it holds is unknown, so it is not
+    /// reported as missing from this language.
+    incomplete: bool,
 }
 
 /// Read one language folder: module folders in name order, each with its
@@ -330,6 +336,7 @@ fn read_language(tree: &Tree, cdir: &str, lang: &str, d: &mut Diagnostics) -> La
     let mut modules = Vec::new();
     let mut bank = Vec::new();
     let mut has_bank_dir = false;
+    let mut unreadable = Vec::new();
     for mdir in dirs {
         let (sub, files) = tree.children(&mdir);
         for s in sub {
@@ -350,9 +357,12 @@ fn read_language(tree: &Tree, cdir: &str, lang: &str, d: &mut Diagnostics) -> La
                     );
                     continue;
                 }
-                if let Some(md) = md_file(tree, &f, d) {
-                    bank_front(&md, d);
-                    bank.push(md);
+                match md_file(tree, &f, d) {
+                    Some(md) => {
+                        bank_front(&md, d);
+                        bank.push(md);
+                    }
+                    None => unreadable.push(f),
                 }
             }
             continue;
@@ -367,9 +377,13 @@ fn read_language(tree: &Tree, cdir: &str, lang: &str, d: &mut Diagnostics) -> La
             continue;
         }
         let Some(md) = md_file(tree, &module_md, d) else {
+            unreadable.push(module_md);
             continue;
         };
         let front = module_front(&md, d);
+        if front.id.is_none() {
+            unreadable.push(module_md.clone());
+        }
         let mut lessons = Vec::new();
         for f in files {
             if f == module_md {
@@ -383,9 +397,15 @@ fn read_language(tree: &Tree, cdir: &str, lang: &str, d: &mut Diagnostics) -> La
                 );
                 continue;
             }
-            if let Some(lmd) = md_file(tree, &f, d) {
-                let lf = lesson_front(&lmd, d);
-                lessons.push((lmd, lf));
+            match md_file(tree, &f, d) {
+                Some(lmd) => {
+                    let lf = lesson_front(&lmd, d);
+                    if lf.id.is_none() {
+                        unreadable.push(f);
+                    }
+                    lessons.push((lmd, lf));
+                }
+                None => unreadable.push(f),
             }
         }
         modules.push(ModuleSrc { md, front, lessons });
@@ -395,6 +415,7 @@ fn read_language(tree: &Tree, cdir: &str, lang: &str, d: &mut Diagnostics) -> La
         modules,
         bank,
         has_bank_dir,
+        unreadable,
     }
 }
 
@@ -467,8 +488,13 @@ fn load_course(tree: &Tree, cdir: &str, d: &mut Diagnostics) -> Option<(SourceCo
             }
         }
     }
+    let unreadable: BTreeSet<String> = sources
+        .iter()
+        .flat_map(|l| l.unreadable.iter().cloned())
+        .collect();
     let targets = Targets {
         tree,
+        unreadable: &unreadable,
         lessons: &lesson_targets,
         assets_dir: &assets_dir,
     };
@@ -560,6 +586,7 @@ fn load_course(tree: &Tree, cdir: &str, d: &mut Diagnostics) -> Option<(SourceCo
             modules,
             bank,
             assets,
+            incomplete: !ls.unreadable.is_empty(),
         });
     }
 
@@ -693,15 +720,18 @@ type Item<'a> = (&'a str, &'a std::path::Path, Pos);
 fn compare_sets(
     what: &str,
     context: &str,
-    langs: &[(&str, Vec<Item<'_>>)],
+    langs: &[(&str, bool, Vec<Item<'_>>)],
     ordered: bool,
     d: &mut Diagnostics,
 ) {
-    let Some((ref_lang, ref_items)) = langs.first() else {
+    let Some((ref_lang, _, ref_items)) = langs.first() else {
         return;
     };
-    for (lang, items) in langs {
-        for (other_lang, other) in langs {
+    for (lang, incomplete, items) in langs {
+        if *incomplete {
+            continue;
+        }
+        for (other_lang, _, other) in langs {
             if lang == other_lang {
                 continue;
             }
@@ -759,6 +789,7 @@ fn compare_languages(data: &[LangData], reference: usize, d: &mut Diagnostics) {
         .map(|l| {
             (
                 l.lang.as_str(),
+                l.incomplete,
                 l.modules
                     .iter()
                     .map(|m| (m.id.as_str(), m.path.as_path(), m.pos))
@@ -769,20 +800,21 @@ fn compare_languages(data: &[LangData], reference: usize, d: &mut Diagnostics) {
     compare_sets("module", "", &modules, true, d);
 
     for rm in &r.modules {
-        let per: Vec<(&str, &ModuleData)> = order
+        let per: Vec<(&str, bool, &ModuleData)> = order
             .iter()
             .filter_map(|l| {
                 l.modules
                     .iter()
                     .find(|m| m.id == rm.id)
-                    .map(|m| (l.lang.as_str(), m))
+                    .map(|m| (l.lang.as_str(), l.incomplete, m))
             })
             .collect();
         let lessons: Vec<_> = per
             .iter()
-            .map(|(lang, m)| {
+            .map(|(lang, incomplete, m)| {
                 (
                     *lang,
+                    *incomplete,
                     m.lessons
                         .iter()
                         .map(|l| (l.id.as_str(), l.path.as_path(), l.pos))
@@ -798,19 +830,24 @@ fn compare_languages(data: &[LangData], reference: usize, d: &mut Diagnostics) {
             d,
         );
         for rl in &rm.lessons {
-            let per_lesson: Vec<(&str, &LessonData)> = per
+            let per_lesson: Vec<(&str, bool, &LessonData)> = per
                 .iter()
-                .filter_map(|(lang, m)| {
-                    m.lessons.iter().find(|l| l.id == rl.id).map(|l| (*lang, l))
+                .filter_map(|(lang, incomplete, m)| {
+                    m.lessons
+                        .iter()
+                        .find(|l| l.id == rl.id)
+                        .map(|l| (*lang, *incomplete, l))
                 })
                 .collect();
-            for (lang, l) in per_lesson.iter().skip(1) {
-                if l.minutes.0 != rl.minutes.0 {
-                    d.error(
-                        &l.path,
-                        l.minutes.1,
-                        format!("lesson `{}` has minutes = {} in {lang} but {} in {}: the structure is the same in every language", l.id, l.minutes.0, rl.minutes.0, r.lang),
-                    );
+            for (lang, _, l) in per_lesson.iter().skip(1) {
+                if let (Some((n, pos)), Some((rn, _))) = (l.minutes, rl.minutes) {
+                    if n != rn {
+                        d.error(
+                            &l.path,
+                            pos,
+                            format!("lesson `{}` has minutes = {n} in {lang} but {rn} in {}: the structure is the same in every language", l.id, r.lang),
+                        );
+                    }
                 }
                 if l.kind != rl.kind {
                     d.error(
@@ -828,9 +865,10 @@ fn compare_languages(data: &[LangData], reference: usize, d: &mut Diagnostics) {
             }
             let questions: Vec<_> = per_lesson
                 .iter()
-                .map(|(lang, l)| {
+                .map(|(lang, incomplete, l)| {
                     (
                         *lang,
+                        *incomplete,
                         l.body
                             .questions
                             .iter()
@@ -853,6 +891,7 @@ fn compare_languages(data: &[LangData], reference: usize, d: &mut Diagnostics) {
         .map(|l| {
             (
                 l.lang.as_str(),
+                l.incomplete,
                 l.bank
                     .iter()
                     .map(|(p, q)| (q.id.as_str(), p.as_path(), q.pos))
@@ -867,12 +906,12 @@ fn compare_languages(data: &[LangData], reference: usize, d: &mut Diagnostics) {
         let mut out = BTreeMap::new();
         for m in &l.modules {
             for ls in &m.lessons {
-                for q in &ls.body.questions {
+                for q in ls.body.questions.iter().filter(|q| q.valid) {
                     out.insert(q.id.clone(), (key_of(q), ls.path.clone(), q.pos));
                 }
             }
         }
-        for (p, q) in &l.bank {
+        for (p, q) in l.bank.iter().filter(|(_, q)| q.valid) {
             out.insert(q.id.clone(), (key_of(q), p.clone(), q.pos));
         }
         out
@@ -1061,7 +1100,7 @@ fn assemble(
                     .map(|l| LessonInfo {
                         id: l.id.clone(),
                         kind: l.kind,
-                        minutes: l.minutes.0,
+                        minutes: l.minutes.map_or(0, |(n, _)| n),
                         questions: l.body.questions.iter().map(|q| q.id.clone()).collect(),
                     })
                     .collect(),

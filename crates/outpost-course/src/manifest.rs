@@ -66,6 +66,7 @@ pub(crate) fn read(file: &SourceFile, diags: &mut Diagnostics) -> CourseToml {
         file,
         base: 0,
         what: "course.toml",
+        bad_lines: Default::default(),
     };
     let table = src.parse(&file.text, diags);
     let mut f = Fields::new(&src, &table, Pos::START, "");

@@ -29,6 +29,9 @@ pub(crate) enum BodyKind {
 /// Where link and image targets are looked up.
 pub(crate) struct Targets<'a> {
     pub tree: &'a Tree,
+    /// Lesson files whose front matter could not be read: links to them
+    /// are not checked (the file's own error says what is wrong).
+    pub unreadable: &'a BTreeSet<String>,
     /// Lesson files by tree path: (lesson id, heading anchors).
     pub lessons: &'a BTreeMap<String, (String, Vec<String>)>,
     /// The course's `assets/` folder as a tree path.
@@ -53,6 +56,9 @@ pub(crate) struct Question {
     pub question_type: QuestionType,
     /// Whether each option is correct, in order.
     pub correct: Vec<bool>,
+    /// No error was found in the question (so its key can be compared
+    /// with the other languages').
+    pub valid: bool,
     pub stem_html: String,
     pub options: Vec<OptionText>,
     pub explanation_html: String,
@@ -361,6 +367,9 @@ impl Run<'_, '_> {
             return None;
         };
         let targets = self.ctx.targets;
+        if targets.unreadable.contains(&target) {
+            return None;
+        }
         if let Some((id, anchors)) = targets.lessons.get(&target) {
             let mut out = format!("lesson:{id}");
             if let Some(a) = anchor {
@@ -803,6 +812,7 @@ fn question<'a>(
     node: &'a AstNode<'a>,
     d: &Directive,
 ) -> Option<Question> {
+    let errors_before = run.diags.errors().count();
     let mut id: Option<(String, Pos)> = None;
     let mut qtype: Option<QuestionType> = None;
     let mut type_given = false;
@@ -987,11 +997,11 @@ fn question<'a>(
         ));
     }
     stem_html.push_str(&fragment(arena, stem));
-    let _ = id_pos;
     Some(Question {
         id,
         pos: id_pos,
         question_type: qtype.unwrap_or(QuestionType::Single),
+        valid: run.diags.errors().count() == errors_before,
         correct,
         stem_html: sanitize(&stem_html),
         options: option_texts,

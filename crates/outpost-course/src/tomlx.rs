@@ -14,6 +14,8 @@ pub(crate) struct TomlSource<'f> {
     pub base: usize,
     /// How to name the place in messages: "course.toml", "front matter".
     pub what: &'static str,
+    /// Lines with a syntax error: no second message about their values.
+    pub bad_lines: std::cell::RefCell<Vec<u32>>,
 }
 
 impl TomlSource<'_> {
@@ -26,6 +28,7 @@ impl TomlSource<'_> {
         let (table, errors) = DeTable::parse_recoverable(text);
         for e in errors {
             let pos = self.pos(e.span().unwrap_or(0..0));
+            self.bad_lines.borrow_mut().push(pos.line);
             let msg = e.message().trim().trim_end_matches('.').to_string();
             diags.error(
                 &self.file.path,
@@ -84,6 +87,10 @@ impl<'a, 'i> Fields<'a, 'i> {
     }
 
     fn wrong(&self, key: &str, v: &Spanned<DeValue<'_>>, want: &str, diags: &mut Diagnostics) {
+        let pos = self.src.pos(v.span());
+        if self.src.bad_lines.borrow().contains(&pos.line) {
+            return;
+        }
         diags.error(
             &self.src.file.path,
             self.src.pos(v.span()),
