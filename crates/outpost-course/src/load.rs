@@ -1159,6 +1159,10 @@ fn assemble(
             .map(|(t, _)| t.iter().map(|(k, (v, _))| (k.clone(), v.clone())).collect())
             .unwrap_or_default()
     };
+    // The order a package reads back in, so that content round-trips.
+    modules.sort_by(|a, b| (&a.module_id, &a.lang).cmp(&(&b.module_id, &b.lang)));
+    lessons.sort_by(|a, b| (&a.lesson_id, &a.lang).cmp(&(&b.lesson_id, &b.lang)));
+    qtexts.sort_by(|a, b| (&a.question_id, &a.lang).cmp(&(&b.question_id, &b.lang)));
     PackageContent {
         manifest: Manifest {
             id: id.clone(),

@@ -1,5 +1,6 @@
 // Shared by the integration tests: a tiny valid course in memory, and a
-// way to change some of its files.
+// way to change some of its files. (Each test uses only some helpers.)
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::Path;
