@@ -2,8 +2,8 @@
 //! images, heading anchors, plain text, the structure with its answer keys,
 //! and packages that are the same bytes for the same sources.
 
-mod common_base;
-use common_base::*;
+mod common;
+use common::*;
 use outpost_model::{LessonKind, QuestionType};
 use outpost_package::PackageContent;
 use std::path::Path;

@@ -1,8 +1,8 @@
 //! One small bad input per kind of problem: the right message at the right
 //! line and column, every problem of a run reported together.
 
-mod common_base;
-use common_base::*;
+mod common;
+use common::*;
 
 /// Assert the diagnostics of the base course with `changes` applied.
 fn check(changes: &[Change], expect: &str) {

@@ -1,7 +1,7 @@
 //! No input makes the loader, the compiler or the outline panic: random
 //! text in every kind of file, and random edits of the demo course.
 
-mod common_base;
+mod common;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -144,8 +144,8 @@ proptest! {
         lesson in text(),
         bank in text(),
     ) {
-        let mut files = common_base::base();
-        files.insert("course.toml".into(), format!("{}{toml}", common_base::COURSE_TOML).into_bytes());
+        let mut files = common::base();
+        files.insert("course.toml".into(), format!("{}{toml}", common::COURSE_TOML).into_bytes());
         files.insert("en/01-m/module.md".into(), module.into_bytes());
         files.insert("en/01-m/01-a.md".into(), format!("+++\nid = \"a\"\ntitle = \"A\"\nminutes = 5\n+++\n{lesson}").into_bytes());
         files.insert("fr/01-m/01-a.md".into(), lesson.into_bytes());
