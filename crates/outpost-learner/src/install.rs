@@ -84,6 +84,24 @@ pub struct InstallReport {
     pub changes: CourseChanges,
 }
 
+/// An installed course, for listings that are not about one learner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstalledCourse {
+    pub course_id: String,
+    pub version: String,
+    /// In the course's default language.
+    pub title: String,
+    pub languages: Vec<String>,
+    pub default_language: String,
+    pub publisher: String,
+    /// The key that signed the package (hex).
+    pub signer: String,
+    pub estimated_minutes: u32,
+    pub content_hash: String,
+    pub installed_at: String,
+    pub updated_at: String,
+}
+
 /// Files older than this in `courses/` that no row names are leftovers of
 /// an interrupted install. Younger ones may belong to an install running in
 /// another process right now.
@@ -363,6 +381,35 @@ impl Store {
     pub(crate) fn course_meta(&self, course_id: &str) -> Result<Arc<CourseMeta>> {
         self.installed_meta(course_id)?
             .ok_or_else(|| LearnerError::CourseNotInstalled(course_id.to_string()))
+    }
+
+    /// Every installed course, by id.
+    pub fn courses(&self) -> Result<Vec<InstalledCourse>> {
+        let mut out = Vec::new();
+        for id in self.installed_courses()? {
+            let meta = self.course_meta(&id)?;
+            let (signer, installed_at, updated_at): (String, String, String) =
+                self.conn.query_row(
+                    "SELECT signer, installed_at, updated_at FROM courses WHERE course_id = ?1",
+                    [&id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+            let m = &meta.manifest;
+            out.push(InstalledCourse {
+                course_id: id.clone(),
+                version: meta.version.clone(),
+                title: m.title_in(&m.default_language).0.to_string(),
+                languages: m.languages.clone(),
+                default_language: m.default_language.clone(),
+                publisher: m.publisher.clone(),
+                signer,
+                estimated_minutes: m.estimated_minutes,
+                content_hash: meta.content_hash.clone(),
+                installed_at,
+                updated_at,
+            });
+        }
+        Ok(out)
     }
 
     /// Ids of the installed courses, sorted.

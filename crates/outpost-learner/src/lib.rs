@@ -69,7 +69,9 @@ mod views;
 pub use certificate::{certificate_code, satisfying_events};
 pub use db::{APPLICATION_ID, STORE_VERSION};
 pub use error::{LearnerError, Result};
-pub use install::{ChangeList, CourseChanges, InstallOutcome, InstallReport, UpdatePreview};
+pub use install::{
+    ChangeList, CourseChanges, InstallOutcome, InstallReport, InstalledCourse, UpdatePreview,
+};
 pub use keys::TrustedKey;
 pub use profiles::{settings, Language, Profile, ProfileId};
 pub use record::{
