@@ -73,9 +73,10 @@ pub fn outline(course: &SourceCourse) -> String {
         lesson_minutes += minutes;
         let _ = writeln!(
             o,
-            "\n{} lessons, {minutes} minutes; {} questions ({checks} knowledge checks, {quiz} in the quiz).\n",
-            mi.lessons.len(),
-            checks + quiz
+            "\n{}, {minutes} minutes; {} ({} in lessons, {quiz} in the quiz).\n",
+            plural(mi.lessons.len(), "lesson"),
+            plural(checks + quiz, "question"),
+            plural(checks, "knowledge check"),
         );
     }
     let mut total = lesson_minutes;
@@ -85,7 +86,7 @@ pub fn outline(course: &SourceCourse) -> String {
                 Some(t) => (t.as_str(), false),
                 None => (a.id.as_str(), true),
             };
-            let _ = writeln!(o, "## Final assessment: {at} (`{}`)\n", a.id);
+            let _ = writeln!(o, "## {at} (`{}`)\n", a.id);
             let _ = writeln!(
                 o,
                 "Draws {} of {} questions in the bank; {} minutes; passing score {}%.\n",
@@ -128,5 +129,13 @@ fn fmt_percent(score: f64) -> String {
         format!("{}", p as i64)
     } else {
         format!("{p}")
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
