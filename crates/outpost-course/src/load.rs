@@ -37,13 +37,14 @@ pub(crate) fn id_problem(id: &str) -> Option<&'static str> {
 pub(crate) fn load_tree(tree: &Tree) -> (Vec<SourceCourse>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut courses = Vec::new();
-    let dirs: Vec<String> = if tree.files.contains_key("course.toml") {
+    let exists = |rel: &str| tree.files.contains_key(rel) || tree.skipped.contains(rel);
+    let dirs: Vec<String> = if exists("course.toml") {
         vec![String::new()]
     } else {
         let (dirs, _) = tree.children("");
         dirs.into_iter()
             .filter(|d| {
-                let has = tree.files.contains_key(&tree::join(d, "course.toml"));
+                let has = exists(&tree::join(d, "course.toml"));
                 if !has {
                     diags.warning(
                         &tree.shown(d),
@@ -82,6 +83,7 @@ pub(crate) fn load_tree(tree: &Tree) -> (Vec<SourceCourse>, Diagnostics) {
 
 /// A text file of the tree, or an error if it is not UTF-8.
 fn text_file(tree: &Tree, rel: &str, diags: &mut Diagnostics) -> Option<SourceFile> {
+    // A file that was too big or unreadable has had its error already.
     let bytes = tree.files.get(rel)?;
     let path = tree.shown(rel);
     match std::str::from_utf8(bytes) {
@@ -478,20 +480,26 @@ fn load_course(tree: &Tree, cdir: &str, d: &mut Diagnostics) -> Option<(SourceCo
         .map(|l| read_language(tree, cdir, l, d))
         .collect();
     let mut lesson_targets = BTreeMap::new();
+    let mut unreadable: BTreeSet<String> = sources
+        .iter()
+        .flat_map(|l| l.unreadable.iter().cloned())
+        .collect();
     for ls in &sources {
         for m in &ls.modules {
             for (md, lf) in &m.lessons {
                 if let Some((id, _)) = &lf.id {
-                    lesson_targets
-                        .insert(md.rel.clone(), (id.clone(), markdown::anchors(md.body())));
+                    match markdown::anchors(md.body()) {
+                        Some(a) => {
+                            lesson_targets.insert(md.rel.clone(), (id.clone(), a));
+                        }
+                        None => {
+                            unreadable.insert(md.rel.clone());
+                        }
+                    }
                 }
             }
         }
     }
-    let unreadable: BTreeSet<String> = sources
-        .iter()
-        .flat_map(|l| l.unreadable.iter().cloned())
-        .collect();
     let targets = Targets {
         tree,
         unreadable: &unreadable,
@@ -503,6 +511,7 @@ fn load_course(tree: &Tree, cdir: &str, d: &mut Diagnostics) -> Option<(SourceCo
     let mut data: Vec<LangData> = Vec::new();
     for ls in &sources {
         let mut assets = BTreeSet::new();
+        let mut incomplete = !ls.unreadable.is_empty();
         let render = |md: &MdFile, kind: BodyKind, d: &mut Diagnostics| {
             let ctx = BodyCtx {
                 file: &md.file,
@@ -517,10 +526,12 @@ fn load_course(tree: &Tree, cdir: &str, d: &mut Diagnostics) -> Option<(SourceCo
         let mut modules = Vec::new();
         for m in &ls.modules {
             let intro = render(&m.md, BodyKind::ModuleIntro, d);
+            incomplete |= intro.refused;
             assets.extend(intro.assets.iter().cloned());
             let mut lessons = Vec::new();
             for (md, lf) in &m.lessons {
                 let body = render(md, BodyKind::Lesson, d);
+                incomplete |= body.refused;
                 assets.extend(body.assets.iter().cloned());
                 let Some((id, pos)) = lf.id.clone() else {
                     continue;
@@ -555,6 +566,7 @@ fn load_course(tree: &Tree, cdir: &str, d: &mut Diagnostics) -> Option<(SourceCo
         let mut bank = Vec::new();
         for md in &ls.bank {
             let body = render(md, BodyKind::Bank, d);
+            incomplete |= body.refused;
             assets.extend(body.assets.iter().cloned());
             bank.extend(
                 body.questions
@@ -586,7 +598,7 @@ fn load_course(tree: &Tree, cdir: &str, d: &mut Diagnostics) -> Option<(SourceCo
             modules,
             bank,
             assets,
-            incomplete: !ls.unreadable.is_empty(),
+            incomplete,
         });
     }
 
@@ -699,7 +711,7 @@ fn check_language(ld: &LangData, d: &mut Diagnostics) {
                     l.pos,
                     format!("quiz `{}` has no questions: add `:::question` blocks", l.id),
                 ),
-                LessonKind::Lesson if l.body.headings.is_empty() => d.warning(
+                LessonKind::Lesson if l.body.headings.is_empty() && !l.body.refused => d.warning(
                     &l.path,
                     l.body_pos,
                     "lesson has no heading: start sections with `##` so learners can find their way",

@@ -72,6 +72,8 @@ pub(crate) struct Body {
     pub questions: Vec<Question>,
     /// Asset names the body shows.
     pub assets: BTreeSet<String>,
+    /// The body could not be read at all (too deep): what it holds is unknown.
+    pub refused: bool,
 }
 
 fn options() -> Options<'static> {
@@ -90,14 +92,20 @@ fn options() -> Options<'static> {
 
 const CALLOUTS: [&str; 4] = ["note", "warning", "checklist", "scenario"];
 
-/// The heading anchors of a body, as [`render`] gives them.
-pub(crate) fn anchors(body: &str) -> Vec<String> {
+/// The heading anchors of a body, as [`render`] gives them; `None` if
+/// [`render`] will refuse the body.
+pub(crate) fn anchors(body: &str) -> Option<Vec<String>> {
     let arena = Arena::new();
     let root = parse_document(&arena, body, &options());
-    collect_headings(root)
-        .into_iter()
-        .map(|(_, h)| h.anchor)
-        .collect()
+    if too_deep(root).is_some() {
+        return None;
+    }
+    Some(
+        collect_headings(root)
+            .into_iter()
+            .map(|(_, h)| h.anchor)
+            .collect(),
+    )
 }
 
 /// Headings outside questions, in document order, with unique anchors.
@@ -423,6 +431,9 @@ impl Run<'_, '_> {
             self.error(pos, format!("image `{url}` points outside the course"));
             return None;
         };
+        if targets.tree.skipped.contains(&target) {
+            return None;
+        }
         if !targets.tree.files.contains_key(&target) {
             self.error(pos, format!("image `{url}` does not exist"));
             return None;
@@ -477,6 +488,28 @@ fn scheme(url: &str) -> Option<&str> {
     .then_some(s)
 }
 
+/// Deeper than this, a body is refused: no lesson needs it, and rendering
+/// and sanitising recurse.
+const MAX_DEPTH: usize = 100;
+
+/// Where the tree is deeper than [`MAX_DEPTH`], if it is (found without
+/// recursion).
+fn too_deep<'a>(root: &'a AstNode<'a>) -> Option<&'a AstNode<'a>> {
+    let mut depth = 0usize;
+    for edge in root.traverse() {
+        match edge {
+            comrak::arena_tree::NodeEdge::Start(n) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(n);
+                }
+            }
+            comrak::arena_tree::NodeEdge::End(_) => depth = depth.saturating_sub(1),
+        }
+    }
+    None
+}
+
 /// Parse, check and render one Markdown body.
 pub(crate) fn render(ctx: &BodyCtx<'_>, body: &str, diags: &mut Diagnostics) -> Body {
     let arena = Arena::new();
@@ -487,6 +520,17 @@ pub(crate) fn render(ctx: &BodyCtx<'_>, body: &str, diags: &mut Diagnostics) -> 
         diags,
         assets: BTreeSet::new(),
     };
+    if let Some(n) = too_deep(root) {
+        let p = run.node_pos(n);
+        run.error(
+            p,
+            format!("Markdown nested more than {MAX_DEPTH} levels deep (quotes, lists or emphasis inside each other)"),
+        );
+        return Body {
+            refused: true,
+            ..Body::default()
+        };
+    }
 
     let headings = collect_headings(root);
     let own: Vec<String> = headings.iter().map(|(_, h)| h.anchor.clone()).collect();
@@ -657,6 +701,7 @@ pub(crate) fn render(ctx: &BodyCtx<'_>, body: &str, diags: &mut Diagnostics) -> 
         headings: headings.into_iter().map(|(_, h)| h).collect(),
         questions,
         assets: run.assets,
+        refused: false,
     }
 }
 

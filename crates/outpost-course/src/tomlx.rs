@@ -319,12 +319,14 @@ pub(crate) fn describe(v: &DeValue<'_>) -> &'static str {
     }
 }
 
-/// The known name within two edits of `s`, if any.
+/// The known name within one or two edits of `s` (by its length), if any.
 pub(crate) fn closest<'k>(s: &str, known: &[&'k str]) -> Option<&'k str> {
+    // Short names get less slack: `z` is not a typo of `id`.
+    let slack = (s.chars().count() / 3).clamp(1, 2);
     known
         .iter()
         .map(|k| (edit_distance(s, k), *k))
-        .filter(|(d, _)| *d <= 2)
+        .filter(|(d, _)| *d <= slack)
         .min()
         .map(|(_, k)| k)
 }

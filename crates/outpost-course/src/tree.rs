@@ -20,6 +20,9 @@ pub struct Tree {
     pub root: PathBuf,
     pub files: BTreeMap<String, Vec<u8>>,
     pub dirs: BTreeSet<String>,
+    /// Files that exist but were not read (too big, unreadable); their
+    /// error is already reported.
+    pub skipped: BTreeSet<String>,
 }
 
 impl Tree {
@@ -72,7 +75,14 @@ impl Tree {
                 .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
         };
         let dirs = self.dirs.iter().filter(direct).cloned().collect();
-        let files = self.files.keys().filter(direct).cloned().collect();
+        let mut files: Vec<String> = self
+            .files
+            .keys()
+            .chain(self.skipped.iter())
+            .filter(direct)
+            .cloned()
+            .collect();
+        files.sort();
         (dirs, files)
     }
 }
@@ -195,6 +205,7 @@ pub fn read_dir(root: &Path) -> (Tree, Diagnostics) {
                     MAX_ASSET_BYTES
                 };
                 if meta.len() > limit {
+                    tree.skipped.insert(child.clone());
                     diags.error(
                         &shown,
                         Pos::START,
@@ -209,7 +220,10 @@ pub fn read_dir(root: &Path) -> (Tree, Diagnostics) {
                     Ok(b) => {
                         tree.files.insert(child, b);
                     }
-                    Err(e) => diags.error(&shown, Pos::START, format!("cannot read: {e}")),
+                    Err(e) => {
+                        tree.skipped.insert(child);
+                        diags.error(&shown, Pos::START, format!("cannot read: {e}"))
+                    }
                 }
             }
         }

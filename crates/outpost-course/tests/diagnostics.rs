@@ -996,3 +996,15 @@ fn many_errors_in_one_run() {
 "#,
     );
 }
+
+#[test]
+fn markdown_nested_too_deep_is_refused_without_crashing() {
+    let mut files = base();
+    let deep = format!("{}\n{} deep\n", LESSON_B, ">".repeat(100_000));
+    files.insert("en/01-m/02-b.md".into(), deep.into_bytes());
+    let (_, d) = outpost_course::load_files(std::path::Path::new("c"), files);
+    assert_eq!(
+        d.to_string().trim_end(),
+        "c/en/01-m/02-b.md:20:100: error: Markdown nested more than 100 levels deep (quotes, lists or emphasis inside each other)"
+    );
+}
