@@ -97,20 +97,23 @@ impl Store {
             return Ok(Vec::new());
         };
         let limit = options.limit.clamp(1, 200) as i64;
-        // Title words weigh more than body words. Titles of the course and
-        // module come from `titles`, in the hit's own language.
+        // `ORDER BY rank` with the ranking set through `rank MATCH` lets FTS5
+        // hand rows over best first, so the LIMIT stops early and snippets
+        // are made only for the rows returned. Title words weigh 5, body 1.
         let mut stmt = self.conn.prepare(
-            "SELECT s.course_id, s.module_id, s.lesson_id, s.lang, s.title, \
-                    snippet(search, -1, char(57344), char(57345), '…', 16), \
-                    bm25(search, 0.0, 0.0, 0.0, 0.0, 5.0, 1.0) AS rank, \
-                    coalesce(ct.title, s.course_id), coalesce(mt.title, s.module_id) \
-             FROM search s \
-             LEFT JOIN titles ct ON ct.course_id = s.course_id AND ct.activity_id = s.course_id AND ct.lang = s.lang \
-             LEFT JOIN titles mt ON mt.course_id = s.course_id AND mt.activity_id = s.module_id AND mt.lang = s.lang \
-             WHERE search MATCH ?1 \
-               AND (?2 IS NULL OR s.lang = ?2) \
-               AND (?3 IS NULL OR s.course_id = ?3) \
-             ORDER BY rank LIMIT ?4",
+            "WITH hits AS ( \
+                SELECT course_id, module_id, lesson_id, lang, title, \
+                       snippet(search, -1, char(57344), char(57345), '…', 16) AS snip, rank \
+                FROM search \
+                WHERE search MATCH ?1 AND rank MATCH 'bm25(0.0, 0.0, 0.0, 0.0, 5.0, 1.0)' \
+                  AND (?2 IS NULL OR lang = ?2) AND (?3 IS NULL OR course_id = ?3) \
+                ORDER BY rank LIMIT ?4) \
+             SELECT h.course_id, h.module_id, h.lesson_id, h.lang, h.title, h.snip, h.rank, \
+                    coalesce(ct.title, h.course_id), coalesce(mt.title, h.module_id) \
+             FROM hits h \
+             LEFT JOIN titles ct ON ct.course_id = h.course_id AND ct.activity_id = h.course_id AND ct.lang = h.lang \
+             LEFT JOIN titles mt ON mt.course_id = h.course_id AND mt.activity_id = h.module_id AND mt.lang = h.lang \
+             ORDER BY h.rank",
         )?;
         let rows = stmt.query_map(params![fts, options.lang, options.course, limit], |r| {
             Ok(SearchHit {
