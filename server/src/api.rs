@@ -136,9 +136,13 @@ async fn pull(
     Ok(Json(res).into_response())
 }
 
+/// A `Range` that lies outside the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 /// A byte range to send: `Some((first, last))` inclusive; `None` for the
 /// whole file; an error for a range outside the file.
-pub fn parse_range(header: &str, size: u64) -> Result<Option<(u64, u64)>, ()> {
+pub fn parse_range(header: &str, size: u64) -> Result<Option<(u64, u64)>, Unsatisfiable> {
     let Some(spec) = header.trim().strip_prefix("bytes=") else {
         return Ok(None);
     };
@@ -151,22 +155,22 @@ pub fn parse_range(header: &str, size: u64) -> Result<Option<(u64, u64)>, ()> {
     };
     let (a, b) = (a.trim(), b.trim());
     let range = if a.is_empty() {
-        let n: u64 = b.parse().map_err(|_| ())?;
+        let n: u64 = b.parse().map_err(|_| Unsatisfiable)?;
         if n == 0 || size == 0 {
-            return Err(());
+            return Err(Unsatisfiable);
         }
         (size.saturating_sub(n), size - 1)
     } else {
-        let start: u64 = a.parse().map_err(|_| ())?;
+        let start: u64 = a.parse().map_err(|_| Unsatisfiable)?;
         let end: u64 = if b.is_empty() {
             size.saturating_sub(1)
         } else {
             b.parse::<u64>()
-                .map_err(|_| ())?
+                .map_err(|_| Unsatisfiable)?
                 .min(size.saturating_sub(1))
         };
         if start >= size || end < start {
-            return Err(());
+            return Err(Unsatisfiable);
         }
         (start, end)
     };
@@ -203,7 +207,7 @@ async fn package(
         None => None,
         Some(r) => match parse_range(r, size) {
             Ok(r) => r,
-            Err(()) => {
+            Err(Unsatisfiable) => {
                 let mut res = HubError::RangeNotSatisfiable(format!(
                     "the range {r:?} is outside the package's {size} bytes"
                 ))
@@ -243,8 +247,8 @@ mod tests {
         assert_eq!(parse_range("bytes=500-", 1000), Ok(Some((500, 999))));
         assert_eq!(parse_range("bytes=-100", 1000), Ok(Some((900, 999))));
         assert_eq!(parse_range("bytes=900-5000", 1000), Ok(Some((900, 999))));
-        assert_eq!(parse_range("bytes=1000-", 1000), Err(()));
-        assert_eq!(parse_range("bytes=5-2", 1000), Err(()));
+        assert_eq!(parse_range("bytes=1000-", 1000), Err(Unsatisfiable));
+        assert_eq!(parse_range("bytes=5-2", 1000), Err(Unsatisfiable));
         assert_eq!(parse_range("bytes=0-1,5-6", 1000), Ok(None));
         assert_eq!(parse_range("items=0-1", 1000), Ok(None));
     }

@@ -320,7 +320,7 @@ impl Hub {
         let mut tx = self.db.begin(Mode::Read).await?;
         let row = tx
             .query_opt(
-                "SELECT substr(bytes, CAST($3 AS BIGINT), CAST($4 AS BIGINT)) FROM packages WHERE course_id = $1 AND version = $2",
+                "SELECT substr(bytes, CAST($3 AS INTEGER), CAST($4 AS INTEGER)) FROM packages WHERE course_id = $1 AND version = $2",
                 params![course_id, version, start as i64 + 1, len as i64],
             )
             .await?
@@ -962,9 +962,10 @@ impl Hub {
         let mut versions: HashMap<(String, String), Option<Arc<CourseStructure>>> = HashMap::new();
         for e in &events {
             let k = (e.course_id.clone(), e.course_version.clone());
-            if !versions.contains_key(&k) {
-                let s = self.structure(&k.0, &k.1).await?;
-                versions.insert(k, s);
+            if let std::collections::hash_map::Entry::Vacant(slot) = versions.entry(k) {
+                let (course, version) = slot.key();
+                let s = self.structure(course, version).await?;
+                slot.insert(s);
             }
         }
         let latest_pkgs = self.latest_packages().await?;

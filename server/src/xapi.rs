@@ -486,9 +486,8 @@ fn check_core(s: &Value, path: &str, sub: bool) -> Result<(), String> {
         }
     }
     if let Some(t) = o.get("timestamp") {
-        if !t
-            .as_str()
-            .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+        if t.as_str()
+            .is_none_or(|t| chrono::DateTime::parse_from_rfc3339(t).is_err())
         {
             return Err(format!(
                 "{path}.timestamp must be an ISO 8601 date and time"
@@ -798,7 +797,8 @@ async fn get_statements(
     let time = |k: &str| -> HubResult<Option<i64>> {
         q.get(k)
             .map(|t| {
-                chrono::DateTime::parse_from_rfc3339(t)
+                // Python's str(datetime) (tincan) puts a space for the T.
+                chrono::DateTime::parse_from_rfc3339(&t.replacen(' ', "T", 1))
                     .map(|t| t.timestamp_millis())
                     .map_err(|_| HubError::BadRequest(format!("{k} must be an ISO 8601 time")))
             })
@@ -811,8 +811,8 @@ async fn get_statements(
         arg(&mut sql, " AND stored_ms <= $?", t.into());
     }
     let ascending = match q.get("ascending").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
+        None | Some("false" | "False") => false,
+        Some("true" | "True") => true,
         Some(v) => {
             return Err(HubError::BadRequest(format!(
                 "ascending must be true or false, not {v:?}"
@@ -958,7 +958,8 @@ mod tests {
 
     #[test]
     fn each_mistake_has_its_reason() {
-        let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(Change, &str)> = vec![
             (
                 Box::new(|s| {
                     s.as_object_mut().unwrap().remove("actor");

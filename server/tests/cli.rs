@@ -221,10 +221,7 @@ async fn administer_serve_import_and_stop() {
     assert!(e.contains("revoked"), "{e}");
     let late = d.view("l1", false);
     let res = d
-        .push_raw(
-            &serde_json::to_vec(&d.push_body(&[late])).unwrap(),
-            true,
-        )
+        .push_raw(&serde_json::to_vec(&d.push_body(&[late])).unwrap(), true)
         .await;
     assert_eq!(res.status(), 401);
 
