@@ -297,7 +297,10 @@ fn course_outline_doc_matches_the_sources() {
 
 #[test]
 fn word_count_ignores_punctuation_only_tokens() {
-    assert_eq!(word_count("Stay indoors — next update at 18:00."), 5);
-    assert_eq!(visible_text("<p>Right. <strong>Yes</strong></p>\n"), "Right.  Yes");
+    assert_eq!(word_count("Stay indoors — next update at 18:00."), 6);
+    assert_eq!(
+        visible_text("<p>Right. <strong>Yes</strong></p>\n"),
+        "Right.  Yes"
+    );
     assert!(visible_text("<p></p>\n").is_empty());
 }
