@@ -16,7 +16,10 @@ pub enum LearnerError {
         source: std::io::Error,
     },
     #[error("database error: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(rusqlite::Error),
+    /// The disk is full, failing or read-only: nothing was written.
+    #[error("cannot write to the data directory (is the disk full, failing or read-only?): {0}")]
+    Storage(rusqlite::Error),
     #[error("{path} is not an Outpost data file ({detail}); choose another data directory")]
     NotOutpost { path: String, detail: String },
     #[error("{path} was written by a newer version of Outpost (store version {found}, this version knows up to {supported}); update Outpost")]
@@ -75,6 +78,23 @@ pub enum LearnerError {
     Invalid { what: &'static str, detail: String },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<rusqlite::Error> for LearnerError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode as C;
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    C::DiskFull | C::SystemIoFailure | C::ReadOnly | C::CannotOpen
+                ) =>
+            {
+                LearnerError::Storage(e)
+            }
+            _ => LearnerError::Db(e),
+        }
+    }
 }
 
 impl LearnerError {

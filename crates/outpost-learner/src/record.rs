@@ -58,6 +58,8 @@ pub struct QuestionView {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Attempt {
     pub attempt_id: Uuid,
+    /// The QuizStarted event that began it.
+    pub event_id: Uuid,
     pub course_id: String,
     pub quiz_id: String,
     /// The final assessment: feedback is withheld until it is submitted.
@@ -179,7 +181,7 @@ impl Store {
             None => pool.to_vec(),
         };
         let lang = self.profile(profile)?.language;
-        self.record(
+        let recorded = self.record(
             profile,
             &meta,
             quiz_id,
@@ -190,6 +192,7 @@ impl Store {
         )?;
         Ok(Attempt {
             attempt_id: attempt,
+            event_id: recorded.event_id,
             course_id: course.into(),
             quiz_id: quiz_id.into(),
             is_assessment: assessment.is_some(),
@@ -238,6 +241,7 @@ impl Store {
             .collect();
         Ok(Some(Attempt {
             attempt_id: attempt,
+            event_id: start.id,
             course_id: course.into(),
             quiz_id: quiz_id.into(),
             is_assessment: meta

@@ -1,6 +1,6 @@
 //! Killing the process at any moment loses no acknowledged event.
 //!
-//! A child process (`tests/bin/record_loop.rs`) records events and prints
+//! A child process (`tests/bin/helper.rs`) records events and prints
 //! each id after the call that recorded it returned. It is killed with
 //! SIGKILL at a random moment, many times over; after each kill the store
 //! must hold every printed event, pass `PRAGMA integrity_check`, and keep
@@ -32,7 +32,8 @@ fn sigkill_at_random_moments_loses_no_acknowledged_event() {
         // Kill between 0 and 400 ms after the first event is acknowledged,
         // or before any (round 0 dies while opening the store).
         let delay = Duration::from_millis(x % 400);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_learner-record-loop"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_learner-test-helper"))
+            .arg("record-loop")
             .arg(&data)
             .arg(p.id.to_string())
             .stdout(Stdio::piped())
@@ -109,4 +110,79 @@ fn sigkill_at_random_moments_loses_no_acknowledged_event() {
         "{} acknowledged events over {ROUNDS} kills",
         acknowledged.len()
     );
+}
+
+#[test]
+fn sigkill_during_updates_leaves_one_whole_version_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, p, _) = store_with_course(dir.path());
+    store.view_lesson(p.id, "demo", "l1", 5, 1.0, true).unwrap();
+    drop(store);
+    let data = dir.path().join("data");
+    let versions: Vec<String> = (1..=40).map(|i| format!("1.{i}.0")).collect();
+    let packages: Vec<_> = versions
+        .iter()
+        .map(|v| {
+            write(
+                dir.path(),
+                &format!("demo-{v}.opkg"),
+                &outpost_package::sample::content(v),
+                &key(),
+            )
+        })
+        .collect();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut acknowledged = String::from("1.0.0");
+    for round in 0..16 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let store = Store::open(&data).unwrap();
+        let installed = store.catalog(p.id).unwrap()[0].version.clone();
+        drop(store);
+        let newer: Vec<_> = versions
+            .iter()
+            .zip(&packages)
+            .filter(|(v, _)| outpost_learner::compare_versions(v, &installed).is_gt())
+            .map(|(_, p)| p.clone())
+            .collect();
+        if newer.is_empty() {
+            break;
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_learner-test-helper"))
+            .arg("install")
+            .arg(&data)
+            .args(&newer)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(x % 40));
+        child.kill().unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let complete = text.rfind('\n').map_or("", |i| &text[..i]);
+        if let Some(last) = complete.lines().last() {
+            acknowledged = last.trim_start_matches("installed ").to_string();
+        }
+
+        let store = Store::open(&data).unwrap();
+        assert_eq!(store.integrity_check(), Ok(()), "round {round}");
+        let now = store.catalog(p.id).unwrap()[0].version.clone();
+        eprintln!("round {round}: acknowledged {acknowledged}, installed {now}");
+        assert!(
+            outpost_learner::compare_versions(&now, &acknowledged).is_ge(),
+            "round {round}: {now} installed, {acknowledged} was acknowledged"
+        );
+        // The installed version is whole: its package opens and verifies,
+        // and progress is still there.
+        assert!(store
+            .lesson(p.id, "demo", "l2")
+            .unwrap()
+            .html
+            .contains("consular register"));
+        assert_eq!(
+            store.progress(p.id, "demo").unwrap().lesson_status("l1"),
+            outpost_model::LessonStatus::Done
+        );
+    }
 }
