@@ -120,6 +120,119 @@ pub fn certificate_code(learner_id: Uuid, course_id: &str, events: &[Uuid]) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::DateTime;
+
+    fn course(rule: MoveOn) -> CourseStructure {
+        let mut c = outpost_package::sample::content("1.0.0").structure;
+        c.move_on = rule;
+        c
+    }
+
+    /// Device 1: reads everything (t = 1..=3), submits the quiz (t = 4),
+    /// fails the assessment (t = 5), reads l1 again (t = 6), passes (t = 7).
+    fn run(pass_first: bool) -> Vec<Event> {
+        let mut seq = 0;
+        let mut ev = |t: i64, activity: &str, kind: EventKind| {
+            seq += 1;
+            Event {
+                id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + t as u128),
+                learner_id: Uuid::from_u128(1),
+                device_id: Uuid::from_u128(2),
+                seq,
+                course_id: "demo".into(),
+                course_version: "1.0.0".into(),
+                activity_id: activity.into(),
+                timestamp: DateTime::from_timestamp(1_700_000_000 + t * 60, 0).unwrap(),
+                kind,
+            }
+        };
+        let view = |end| EventKind::LessonViewed {
+            seconds: 10,
+            position: 1.0,
+            reached_end: end,
+        };
+        let submit = |answers: &[(&str, &str)]| EventKind::QuizSubmitted {
+            attempt: Uuid::from_u128(9),
+            seconds: 10,
+            questions: answers.iter().map(|(q, _)| q.to_string()).collect(),
+            responses: answers
+                .iter()
+                .map(|(q, a)| (q.to_string(), a.split(',').map(str::to_string).collect()))
+                .collect(),
+        };
+        let pass = [
+            ("bank-1", "a"),
+            ("bank-2", "b"),
+            ("bank-3", "c"),
+            ("bank-4", "b"),
+        ];
+        let fail = [
+            ("bank-1", "b"),
+            ("bank-2", "a"),
+            ("bank-3", "c"),
+            ("bank-4", "b"),
+        ];
+        let offset = if pass_first { 100 } else { 0 };
+        vec![
+            ev(1 + offset, "l1", view(true)),
+            ev(2 + offset, "l2", view(true)),
+            ev(3 + offset, "l3", view(true)),
+            ev(
+                4 + offset,
+                "m2-quiz",
+                submit(&[("quiz-q1", "b"), ("quiz-q2", "a,c")]),
+            ),
+            ev(5, "final", submit(&fail)),
+            ev(6 + offset, "l1", view(true)),
+            ev(7, "final", submit(&pass)),
+        ]
+    }
+
+    #[test]
+    fn the_events_that_earned_it_follow_the_move_on_rule() {
+        let events = run(false);
+        let id = |i: usize| events[i].id;
+        let sorted = |mut v: Vec<Uuid>| {
+            v.sort();
+            v
+        };
+        let lessons = sorted(vec![id(0), id(1), id(2), id(3)]);
+        assert_eq!(
+            satisfying_events(&course(MoveOn::Completed), &events),
+            lessons
+        );
+        assert_eq!(
+            satisfying_events(&course(MoveOn::Passed), &events),
+            vec![id(6)]
+        );
+        assert_eq!(
+            satisfying_events(&course(MoveOn::CompletedAndPassed), &events),
+            sorted(vec![id(0), id(1), id(2), id(3), id(6)])
+        );
+        // Reading came first.
+        assert_eq!(
+            satisfying_events(&course(MoveOn::CompletedOrPassed), &events),
+            lessons
+        );
+        // Passing came first (the lessons were read after it).
+        let later = run(true);
+        assert_eq!(
+            satisfying_events(&course(MoveOn::CompletedOrPassed), &later),
+            vec![later[6].id]
+        );
+        assert!(satisfying_events(&course(MoveOn::NotApplicable), &events).is_empty());
+        // Not met: nothing.
+        assert!(satisfying_events(&course(MoveOn::Passed), &events[..6]).is_empty());
+        assert!(satisfying_events(&course(MoveOn::Completed), &events[..3]).is_empty());
+        // Order and duplicates do not matter.
+        let mut shuffled = events.clone();
+        shuffled.reverse();
+        shuffled.push(events[0].clone());
+        assert_eq!(
+            satisfying_events(&course(MoveOn::CompletedAndPassed), &shuffled),
+            satisfying_events(&course(MoveOn::CompletedAndPassed), &events)
+        );
+    }
 
     #[test]
     fn code_is_deterministic_and_order_free() {

@@ -112,3 +112,25 @@ pub(crate) fn parse_ts(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .ok()
         .map(|t| t.with_timezone(&chrono::Utc))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file in migrations/ is in MIGRATIONS, numbered 0001.. in order.
+    #[test]
+    fn migrations_are_numbered_and_all_listed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        files.sort();
+        let listed: Vec<String> = MIGRATIONS
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| format!("{:04}_{name}.sql", i + 1))
+            .collect();
+        assert_eq!(files, listed);
+    }
+}

@@ -40,19 +40,49 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # The API by screen
+//!
+//! | for | call |
+//! | --- | --- |
+//! | start-up | [`Store::open`], [`Store::ensure_bundled`] |
+//! | profiles | [`Store::create_profile`], [`Store::profiles`], [`Store::profile_by_name`], [`Store::rename_profile`], [`Store::set_language`], [`Store::verify_pin`], [`Store::set_pin`] |
+//! | catalog, outline, player | [`Store::catalog`], [`Store::outline`], [`Store::lesson`], [`Store::asset`] (for `asset:NAME` in lesson HTML) |
+//! | recording | [`Store::view_lesson`], [`Store::answer_question`] (knowledge checks: `attempt` None) |
+//! | quizzes | [`Store::start_quiz`], [`Store::open_attempt`] (resume), [`Store::answer_question`], [`Store::submit_quiz`] |
+//! | progress, certificate | [`Store::progress`], [`Store::certificate`], [`Store::events`] |
+//! | handbook search | [`Store::search`] (`snippet_html` is escaped, matches in `<mark>`) |
+//! | course files | [`Store::preview_update`], [`Store::install`], [`Store::courses`], [`Store::trust_key`], [`Store::trusted_keys`] |
+//! | settings | [`Store::setting`], [`Store::set_setting`] (keys in [`settings`]) |
+//! | sync status | [`Store::status`] |
+//!
+//! Every recording call returns only after its event (and any
+//! ModuleCompleted / CourseCompleted it causes) is committed with an fsync.
+//! CourseCompleted is recorded when the course's moveOn rule is first met
+//! (the certificate is earned); the fold never trusts these markers, they
+//! exist for xAPI consumers.
+//!
 //! A [`Store`] is `Send` but not `Sync` (it owns an SQLite connection):
 //! share it behind a `Mutex`. Several processes (the app and the headless
 //! CLI) may open the same data directory at once; SQLite's locking keeps
 //! them consistent and each sees the other's installs on its next call.
+//! Profiles' PINs are checked by [`Store::verify_pin`]; the store does not
+//! hold sessions, so the app must ask for the PIN before it switches.
 //!
 //! # The sync client's side
 //!
-//! [`Store::pending_events`] → push → [`Store::mark_synced`];
-//! [`Store::insert_foreign_events`] for what the hub returns from the
-//! learner's other devices (idempotent by event id);
-//! [`Store::set_enrolment`], [`Store::set_pull_cursor`],
-//! [`Store::record_sync_attempt`] / `_success` / `_error`; and
-//! [`Store::status`] for what the UI and `outpost status` show.
+//! - [`Store::pending_events`] → push → [`Store::mark_synced`] with the
+//!   hub's answer per event. Confirmed events stay confirmed; rejected and
+//!   conflicting ones are not offered again.
+//! - [`Store::insert_foreign_events`] for what the hub returns from the
+//!   learner's other devices (idempotent by event id; never re-sent).
+//! - [`Store::set_enrolment`] / [`Store::enrolment`] (one per profile: hub,
+//!   device token, canonical learner id, cohort, hub key),
+//!   [`Store::pull_cursor`] / [`Store::set_pull_cursor`],
+//!   [`Store::device_signing_key`] for progress files.
+//! - [`Store::record_sync_attempt`], [`Store::record_sync_success`],
+//!   [`Store::record_sync_error`] feed [`Store::status`].
+//! - Events carry the profile's local id as `learner_id`; the hub maps it to
+//!   the canonical learner (see the enrolment).
 
 mod certificate;
 mod db;

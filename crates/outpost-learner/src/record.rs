@@ -395,15 +395,18 @@ impl Store {
         Ok(fold(&meta.structure, &events))
     }
 
-    /// Every event of a profile in a course, as stored.
+    /// Every event of a profile in a course (from this device and pulled),
+    /// in the fold's order: device time, device, sequence.
     pub fn events(&self, profile: ProfileId, course: &str) -> Result<Vec<Event>> {
         self.events_of(profile, course)
     }
 
     pub(crate) fn events_of(&self, profile: ProfileId, course: &str) -> Result<Vec<Event>> {
+        // The fold's order (timestamps are fixed-width UTC text).
         load_events(
             &self.conn,
-            "SELECT body FROM events WHERE profile_id = ?1 AND course_id = ?2",
+            "SELECT body FROM events WHERE profile_id = ?1 AND course_id = ?2 \
+             ORDER BY timestamp, device_id, seq, id",
             params![profile.0.to_string(), course],
         )
     }

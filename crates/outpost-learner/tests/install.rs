@@ -249,3 +249,30 @@ fn bundled_course_is_trusted_installed_once_and_never_downgraded() {
         .unwrap_err();
     assert!(matches!(err, LearnerError::Package(_)), "{err}");
 }
+
+#[test]
+fn a_second_process_sees_an_update_made_by_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, p, _) = store_with_course(dir.path());
+    assert!(!app
+        .lesson(p.id, "demo", "l3")
+        .unwrap()
+        .html
+        .contains("safe routes"));
+    // The headless CLI, in another process, installs an update.
+    let cli = Store::open(&dir.path().join("data")).unwrap();
+    let v2_pkg = write(dir.path(), "v2.opkg", &v2(), &key());
+    cli.install(&v2_pkg).unwrap();
+    // The app's next call uses the new version, and its events say so.
+    assert!(app
+        .lesson(p.id, "demo", "l3")
+        .unwrap()
+        .html
+        .contains("safe routes"));
+    app.view_lesson(p.id, "demo", "l4", 5, 1.0, true).unwrap();
+    assert_eq!(app.events(p.id, "demo").unwrap()[0].course_version, "1.1.0");
+    assert_eq!(
+        cli.progress(p.id, "demo").unwrap().lesson_status("l4"),
+        outpost_model::LessonStatus::Done
+    );
+}
