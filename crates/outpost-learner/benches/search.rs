@@ -177,13 +177,24 @@ fn bench(c: &mut Criterion) {
             .view_lesson(p.id, "demo", &l, 30, 0.5, false)
             .expect("view");
     }
-    c.bench_function("learner/view_lesson (500+ events logged)", |b| {
+    c.bench_function("learner/view_lesson, reading (500+ events logged)", |b| {
         b.iter(|| {
             store
                 .view_lesson(p.id, "demo", "m03-l2", 30, 0.5, false)
                 .expect("view")
         })
     });
+    // Reaching the end folds the profile's events to look for completions.
+    c.bench_function(
+        "learner/view_lesson, reached end (500+ events logged)",
+        |b| {
+            b.iter(|| {
+                store
+                    .view_lesson(p.id, "demo", "m03-l2", 30, 1.0, true)
+                    .expect("view")
+            })
+        },
+    );
     c.bench_function("learner/catalog (500+ events)", |b| {
         b.iter(|| store.catalog(p.id).expect("catalog"))
     });

@@ -492,6 +492,24 @@ impl Store {
                 completion_events: Vec::new(),
             };
 
+            // Only a lesson read to its end or a submitted quiz can complete
+            // anything; the frequent events (reading progress, answers) skip
+            // the fold.
+            let may_complete = matches!(
+                event.kind,
+                EventKind::LessonViewed {
+                    reached_end: true,
+                    ..
+                } | EventKind::QuizSubmitted { .. }
+            );
+            if !may_complete {
+                tx.execute(
+                    "UPDATE device SET next_seq = ?1 WHERE id = 1",
+                    [sql_int(seq + 1)?],
+                )?;
+                return Ok(recorded);
+            }
+
             // Completion is derived from the facts; the markers exist for
             // xAPI consumers. One per module and course per profile.
             let events = load_events(
