@@ -1,1 +1,161 @@
-fn main() {}
+//! Ingest rate and push latency under many concurrent devices, on SQLite
+//! and on PostgreSQL: a real hub on 127.0.0.1 over real HTTP, devices
+//! pushing gzip-compressed batches at once. A measurement, not a test.
+//!
+//! `cargo bench -p outpost-hub --bench ingest` (or `cargo xtask bench`)
+//! prints a table and writes it to `<target>/hub-ingest-bench.md`.
+//! Sizes: OUTPOST_BENCH_DEVICES (default 40), OUTPOST_BENCH_BATCHES per
+//! device (10), OUTPOST_BENCH_EVENTS per batch (50).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{gzip_bytes, Backend, Device, Fixture};
+use std::time::{Duration, Instant};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Measured {
+    backend: Backend,
+    devices: usize,
+    events: usize,
+    pushes: usize,
+    wall: Duration,
+    latencies: Vec<Duration>,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+async fn run(backend: Backend, devices: usize, batches: usize, per_batch: usize) -> Measured {
+    let f = Fixture::new(backend).await;
+    let mut devs = Vec::new();
+    for i in 0..devices {
+        devs.push(f.device(&format!("Learner {i}"), None).await);
+    }
+    // Bodies are made before the clock starts: the hub's work is measured.
+    let mut plans: Vec<(Device, Vec<Vec<u8>>)> = Vec::new();
+    for mut d in devs {
+        // Far enough back that no event of the run lies in the future.
+        d.clock = chrono::Utc::now() - chrono::Duration::days(2);
+        let mut bodies = Vec::new();
+        for _ in 0..batches {
+            let events: Vec<_> = (0..per_batch)
+                .map(|i| d.view(["l1", "l2", "l3"][i % 3], i % 5 == 0))
+                .collect();
+            bodies.push(gzip_bytes(
+                &serde_json::to_vec(&d.push_body(&events)).unwrap(),
+            ));
+        }
+        plans.push((d, bodies));
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (d, bodies) in plans {
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            for body in bodies {
+                let t = Instant::now();
+                let res = d
+                    .http
+                    .post(format!("{}/api/v1/sync/push", d.base))
+                    .bearer_auth(d.token())
+                    .header("content-encoding", "gzip")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("push");
+                assert_eq!(res.status(), 200);
+                let answer: outpost_protocol::PushResponse = res.json().await.expect("answer");
+                assert!(answer
+                    .results
+                    .iter()
+                    .all(|r| r.status == outpost_protocol::EventStatus::Accepted));
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("device task"));
+    }
+    let wall = start.elapsed();
+    let stored = f.count("events").await as usize;
+    assert_eq!(
+        stored,
+        devices * batches * per_batch,
+        "every event stored once"
+    );
+    latencies.sort();
+    Measured {
+        backend,
+        devices,
+        events: stored,
+        pushes: latencies.len(),
+        wall,
+        latencies,
+    }
+}
+
+fn main() {
+    let devices = env_usize("OUTPOST_BENCH_DEVICES", 40);
+    let batches = env_usize("OUTPOST_BENCH_BATCHES", 10);
+    let per_batch = env_usize("OUTPOST_BENCH_EVENTS", 50);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut rows = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let m = rt.block_on(run(backend, devices, batches, per_batch));
+        rows.push(m);
+    }
+    let mut md = format!(
+        "### Hub ingest ({devices} devices pushing at once, {batches} batches of {per_batch} events each, gzip over loopback HTTP)\n\n\
+         | backend | events | pushes | wall time | events/s | push p50 | push p99 | push max |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+    );
+    for m in &rows {
+        md.push_str(&format!(
+            "| {:?} | {} | {} | {:.2} s | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms |\n",
+            m.backend,
+            m.events,
+            m.pushes,
+            m.wall.as_secs_f64(),
+            m.events as f64 / m.wall.as_secs_f64(),
+            percentile(&m.latencies, 0.50).as_secs_f64() * 1e3,
+            percentile(&m.latencies, 0.99).as_secs_f64() * 1e3,
+            m.latencies
+                .last()
+                .copied()
+                .unwrap_or_default()
+                .as_secs_f64()
+                * 1e3,
+        ));
+        let _ = m.devices;
+    }
+    md.push_str(
+        "\nSQLite runs with `synchronous=FULL` (each commit on disk); the throwaway PostgreSQL \
+         cluster runs with `fsync=off`, so its numbers are an upper bound for a real server.\n",
+    );
+    println!("\n{md}");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let out = target.join("hub-ingest-bench.md");
+    match std::fs::write(&out, &md) {
+        Ok(()) => println!("written to {}", out.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", out.display()),
+    }
+}
