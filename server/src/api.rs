@@ -15,16 +15,19 @@ use serde::de::DeserializeOwned;
 use std::io::Read;
 use std::sync::Arc;
 
+pub const PING: &str = "/api/v1/ping";
+pub const ENROLL: &str = "/api/v1/enroll";
+pub const PUSH: &str = "/api/v1/sync/push";
+pub const PULL: &str = "/api/v1/sync/pull";
+pub const PACKAGE: &str = "/api/v1/courses/{course_id}/{version}/package";
+
 pub fn router() -> Router<Arc<Hub>> {
     Router::new()
-        .route("/api/v1/ping", get(ping))
-        .route("/api/v1/enroll", post(enroll))
-        .route("/api/v1/sync/push", post(push))
-        .route("/api/v1/sync/pull", get(pull))
-        .route(
-            "/api/v1/courses/{course_id}/{version}/package",
-            get(package),
-        )
+        .route(PING, get(ping))
+        .route(ENROLL, post(enroll))
+        .route(PUSH, post(push))
+        .route(PULL, get(pull))
+        .route(PACKAGE, get(package))
 }
 
 /// Read a body, refusing it past `max` bytes with a JSON reason.

@@ -31,6 +31,23 @@ use std::sync::Arc;
 
 pub use hub::Config;
 
+pub const HEALTHZ: &str = "/healthz";
+
+/// Every JSON endpoint as (method, path): the list `docs/openapi.json`
+/// must describe (checked by `tests/openapi.rs`).
+pub const JSON_ROUTES: &[(&str, &str)] = &[
+    ("get", HEALTHZ),
+    ("get", api::PING),
+    ("post", api::ENROLL),
+    ("post", api::PUSH),
+    ("get", api::PULL),
+    ("get", api::PACKAGE),
+    ("get", xapi::ABOUT),
+    ("get", xapi::STATEMENTS),
+    ("post", xapi::STATEMENTS),
+    ("put", xapi::STATEMENTS),
+];
+
 /// The whole HTTP interface of one hub instance.
 pub fn app(hub: Arc<Hub>) -> Router {
     let limiter = ratelimit::Limiter::new(hub.config.rate_per_second, hub.config.rate_burst);
@@ -41,7 +58,7 @@ pub fn app(hub: Arc<Hub>) -> Router {
         .push_compressed_max
         .max(outpost_protocol::limits::MAX_JSON_BODY_BYTES);
     Router::new()
-        .route("/healthz", get(healthz))
+        .route(HEALTHZ, get(healthz))
         .merge(api::router())
         .merge(xapi::router())
         .merge(dashboard::router())

@@ -27,11 +27,14 @@ pub const CONSISTENT_HEADER: &str = "X-Experience-API-Consistent-Through";
 const VOIDED: &str = "http://adlnet.gov/expapi/verbs/voided";
 const MAX_LIMIT: i64 = 500;
 
+pub const ABOUT: &str = "/xapi/about";
+pub const STATEMENTS: &str = "/xapi/statements";
+
 pub fn router() -> Router<Arc<Hub>> {
     Router::new()
-        .route("/xapi/about", get(about))
+        .route(ABOUT, get(about))
         .route(
-            "/xapi/statements",
+            STATEMENTS,
             get(get_statements).post(post_statements).put(put_statement),
         )
         .layer(axum::middleware::from_fn(version_header))
