@@ -606,6 +606,19 @@ impl Hub {
     // ----- enrolment -----------------------------------------------------
 
     pub async fn enroll(&self, req: EnrollRequest) -> HubResult<EnrollResponse> {
+        self.enroll_once(req).await.map_err(|e| {
+            match e {
+            // Two enrolments racing for one new e-mail or device id.
+            HubError::Db(d) if d.is_unique_violation() => HubError::Conflict(
+                "another enrolment for this device or e-mail happened at the same moment; try again"
+                    .into(),
+            ),
+            e => e,
+        }
+        })
+    }
+
+    async fn enroll_once(&self, req: EnrollRequest) -> HubResult<EnrollResponse> {
         if req.protocol != PROTOCOL_VERSION {
             return Err(HubError::UnsupportedProtocol(req.protocol));
         }
@@ -1239,10 +1252,24 @@ impl Hub {
             )));
         }
         let mut tx = self.db.begin(Mode::Read).await?;
+        // Read the head of the feed first and page only below it: an event
+        // numbered below the head is committed (numbers and the head move
+        // together under the learner's lock), so the cursor can jump to the
+        // head without passing an event that is still to come. (On
+        // PostgreSQL each statement sees what was committed before it.)
+        let head = tx
+            .query_opt(
+                "SELECT next_feed_seq FROM learners WHERE id = $1",
+                params![caller.learner_id],
+            )
+            .await?
+            .map(|r| r.i64(0))
+            .transpose()?
+            .unwrap_or(1);
         let rows = tx
             .query(
-                "SELECT content, feed_seq FROM events WHERE hub_learner_id = $1 AND feed_seq > $2 AND device_id <> $3 ORDER BY feed_seq LIMIT $4",
-                params![caller.learner_id, after, caller.device_id, i64::from(limit) + 1],
+                "SELECT content, feed_seq FROM events WHERE hub_learner_id = $1 AND feed_seq > $2 AND feed_seq < $3 AND device_id <> $4 ORDER BY feed_seq LIMIT $5",
+                params![caller.learner_id, after, head, caller.device_id, i64::from(limit) + 1],
             )
             .await?;
         let more = rows.len() > limit as usize;
@@ -1255,17 +1282,9 @@ impl Hub {
             cursor = r.i64(1)?;
         }
         if !more {
-            // Skip past this device's own events too, so the next pull
-            // starts at the end of the feed.
-            if let Some(r) = tx
-                .query_opt(
-                    "SELECT next_feed_seq FROM learners WHERE id = $1",
-                    params![caller.learner_id],
-                )
-                .await?
-            {
-                cursor = cursor.max(r.i64(0)? - 1);
-            }
+            // Past this device's own events too: the next pull starts at
+            // the head.
+            cursor = cursor.max(head - 1);
         }
         let assignments = assignments_in(tx.as_mut(), caller.learner_id).await?;
         let courses = latest(packages_in(tx.as_mut()).await?)

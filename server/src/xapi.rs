@@ -10,7 +10,7 @@ use crate::db::{Mode, Tx};
 use crate::error::{HubError, HubResult};
 use crate::hub::{from_ms, now_ms, Hub, StatementRow};
 use crate::params;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -636,12 +636,16 @@ async fn store_statements(
     Ok(ids)
 }
 
+/// Statements batches may be larger than a sync request.
+pub const MAX_STATEMENTS_BODY_BYTES: usize = 1024 * 1024;
+
 async fn post_statements(
     State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> HubResult<Response> {
     let who = authorize(&hub, &headers).await?;
+    let body = crate::api::read_body(body, MAX_STATEMENTS_BODY_BYTES).await?;
     let list = match parse_body(&body)? {
         Value::Array(a) if a.is_empty() => {
             return Err(HubError::BadRequest(
@@ -665,9 +669,10 @@ async fn put_statement(
     State(hub): State<Arc<Hub>>,
     headers: HeaderMap,
     Query(q): Query<PutQuery>,
-    body: Bytes,
+    body: Body,
 ) -> HubResult<Response> {
     let who = authorize(&hub, &headers).await?;
+    let body = crate::api::read_body(body, MAX_STATEMENTS_BODY_BYTES).await?;
     let id = q
         .statement_id
         .as_deref()
