@@ -380,13 +380,50 @@ impl Hub {
             return Ok(PublishOutcome {
                 already: true,
                 sha256: sha,
+                refolded: 0,
             });
         }
         tx.commit().await?;
+        let refolded = self.refold_course(course_id).await?;
         Ok(PublishOutcome {
             already: false,
             sha256: sha,
+            refolded,
         })
+    }
+
+    /// Fold again every learner's progress in a course against its newest
+    /// published version (after a publish), one learner per transaction so
+    /// ingest is never held up for long. The number of learners.
+    pub async fn refold_course(&self, course_id: &str) -> HubResult<usize> {
+        let Some(info) = self.latest_packages().await?.remove(course_id) else {
+            return Ok(0);
+        };
+        let Some(structure) = self.structure(course_id, &info.version).await? else {
+            return Ok(0);
+        };
+        let mut tx = self.db.begin(Mode::Read).await?;
+        let learners = tx
+            .query(
+                "SELECT DISTINCT hub_learner_id FROM events WHERE course_id = $1",
+                params![course_id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.uuid(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(tx);
+        for learner in &learners {
+            let mut tx = self.db.begin(Mode::Write).await?;
+            tx.query(
+                "SELECT next_feed_seq FROM learners WHERE id = $1 FOR UPDATE",
+                params![*learner],
+            )
+            .await?;
+            refold(tx.as_mut(), *learner, &structure).await?;
+            tx.commit().await?;
+        }
+        Ok(learners.len())
     }
 
     // ----- admin -------------------------------------------------------
@@ -1351,6 +1388,8 @@ pub struct PublishOutcome {
     /// The same bytes were already published.
     pub already: bool,
     pub sha256: String,
+    /// Learners whose progress was folded again against the new version.
+    pub refolded: usize,
 }
 
 async fn aliases_in(tx: &mut dyn Tx, learner_id: Uuid) -> HubResult<BTreeSet<Uuid>> {

@@ -342,7 +342,10 @@ async fn admin(place: &Place, command: Admin) -> Result<()> {
                     s.id, s.version
                 );
             } else {
-                eprintln!("published {} {} (sha256 {})", s.id, s.version, out.sha256);
+                eprintln!(
+                    "published {} {} (sha256 {}); progress of {} learners folded again",
+                    s.id, s.version, out.sha256, out.refolded
+                );
             }
         }
         Admin::RevokeDevice { device_id } => {

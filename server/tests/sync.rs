@@ -654,8 +654,22 @@ async fn packages_download_resumably(b: Backend) {
     assert_eq!(none.status(), 404);
     let anonymous = f.http.get(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
-    // A new version is announced in the pull; both stay downloadable.
+    // A new version is announced in the pull; both stay downloadable; the
+    // progress that exists is folded against the new version at once.
+    let mut learner = f.device("Bruno", None).await;
+    let viewed = learner.view("l1", true);
+    learner.push(&[viewed]).await;
     publish_sample(f.hub(), f.place.dir.path(), "1.1.0").await;
+    let mut tx = f.hub().db.begin(Mode::Read).await.unwrap();
+    let version = tx
+        .query("SELECT course_version FROM progress", params![])
+        .await
+        .unwrap()
+        .remove(0)
+        .text(0)
+        .unwrap();
+    assert_eq!(version, "1.1.0");
+    drop(tx);
     let page = d.pull("", 10).await;
     assert_eq!(page.courses[0].version, "1.1.0");
     let old = get(None, None).await.unwrap();
