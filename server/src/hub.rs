@@ -118,7 +118,7 @@ fn new_code() -> String {
 
 /// `ABCDEFGH` → `ABCD-EFGH`, as printed for people.
 pub fn display_code(code: &str) -> String {
-    if code.len() == 8 {
+    if code.len() == 8 && code.is_ascii() {
         format!("{}-{}", &code[..4], &code[4..])
     } else {
         code.to_string()
