@@ -40,9 +40,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 async fn run(backend: Backend, devices: usize, batches: usize, per_batch: usize) -> Measured {
     let f = Fixture::new(backend).await;
+    let code = f
+        .hub()
+        .create_code("Dakar", devices as u32, None)
+        .await
+        .expect("code");
     let mut devs = Vec::new();
     for i in 0..devices {
-        devs.push(f.device(&format!("Learner {i}"), None).await);
+        let name = format!("Learner {i}");
+        devs.push(Device::enroll(&f.http, &f.server.url(), &code, &name, None).await);
     }
     // Bodies are made before the clock starts: the hub's work is measured.
     let mut plans: Vec<(Device, Vec<Vec<u8>>)> = Vec::new();
