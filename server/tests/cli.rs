@@ -253,3 +253,74 @@ async fn administer_serve_import_and_stop() {
         .unwrap();
     assert!(log.contains("shutting down"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_and_serve_on_postgresql() {
+    let url = common::pg::fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let on_pg = |args: &[&str]| {
+        Command::new(hub_bin())
+            .arg("admin")
+            .args(args)
+            .args(["--database", &url])
+            .env("OUTPOST_PASSWORD", "a long enough password")
+            .output()
+            .unwrap()
+    };
+    ok(on_pg(&[
+        "create-user",
+        "--username",
+        "trainer1",
+        "--role",
+        "trainer",
+    ]));
+    ok(on_pg(&["create-cohort", "Lima", "--trainer", "trainer1"]));
+    let code = ok(on_pg(&["create-code", "--cohort", "Lima"]));
+    let e = fails(on_pg(&["create-cohort", "Quito", "--trainer", "nobody"]));
+    assert!(e.contains("no user named"), "{e}");
+    let e = fails(admin(dir.path(), &["create-code", "--cohort", "Lima"]));
+    assert!(e.contains("no cohort named"), "SQLite is another hub: {e}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(hub_bin())
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--log-json",
+            "--database",
+            &url,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let t = Instant::now();
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the hub did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let d = Device::enroll(&http, &base, &code, "Rosa", None).await;
+    assert_eq!(d.enrolled.cohort, "Lima");
+    Command::new("kill")
+        .arg(server.id().to_string())
+        .status()
+        .unwrap();
+    let t = Instant::now();
+    while server.try_wait().unwrap().is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the hub did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
