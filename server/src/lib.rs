@@ -51,12 +51,13 @@ pub const JSON_ROUTES: &[(&str, &str)] = &[
 /// The whole HTTP interface of one hub instance.
 pub fn app(hub: Arc<Hub>) -> Router {
     let limiter = ratelimit::Limiter::new(hub.config.rate_per_second, hub.config.rate_burst);
-    // A backstop for every route; each handler reads its body with its own,
-    // smaller limit and a JSON reason.
-    let body_max = hub
+    // A backstop for every route, refusing absurd bodies by their
+    // Content-Length before anything is read; each handler reads its body
+    // with its own, smaller limit and answers with a JSON reason.
+    let body_max = 4 * hub
         .config
         .push_compressed_max
-        .max(outpost_protocol::limits::MAX_JSON_BODY_BYTES);
+        .max(xapi::MAX_STATEMENTS_BODY_BYTES);
     Router::new()
         .route(HEALTHZ, get(healthz))
         .merge(api::router())

@@ -364,7 +364,7 @@ async fn bad_requests_get_a_reason_and_store_nothing(b: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 413);
+    check(res, 413, "payload_too_large").await;
     // Too many events.
     let many: Vec<_> = (0..1001).map(|_| d.view("l1", false)).collect();
     let res = d
