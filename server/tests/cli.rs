@@ -324,3 +324,174 @@ async fn admin_and_serve_on_postgresql() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+fn start_serve(data: &Path, port: u16) -> std::process::Child {
+    Command::new(hub_bin())
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--rate-limit",
+            "100000",
+            "--data-dir",
+        ])
+        .arg(data)
+        .env_remove("OUTPOST_HUB_DATABASE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_healthy(http: &reqwest::Client, base: &str) {
+    let t = Instant::now();
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the hub did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// kill -9 while devices push: every event the hub acknowledged is there
+/// after a restart, and the stored progress is the fold of what is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_push_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let pkg = dir.path().join("demo-1.0.0.opkg");
+    outpost_package::write_package(
+        &pkg,
+        &outpost_package::sample::content("1.0.0"),
+        &publisher_key(),
+    )
+    .unwrap();
+    let pubkey = dir.path().join("publisher.pub");
+    outpost_package::keys::write_verifying_key(&pubkey, &publisher_key().verifying_key()).unwrap();
+    ok(admin(&data, &["create-cohort", "C"]));
+    ok(admin(
+        &data,
+        &[
+            "publish",
+            pkg.to_str().unwrap(),
+            "--pubkey",
+            pubkey.to_str().unwrap(),
+        ],
+    ));
+    let code = ok(admin(
+        &data,
+        &["create-code", "--cohort", "C", "--uses", "10"],
+    ));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut server = start_serve(&data, port);
+    wait_healthy(&http, &base).await;
+    let acked_so_far = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for i in 0..4 {
+        let counter = acked_so_far.clone();
+        let mut d = Device::enroll(&http, &base, &code, &format!("L{i}"), None).await;
+        d.clock = chrono::Utc::now() - chrono::Duration::days(3);
+        tasks.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for _ in 0..200 {
+                let events: Vec<_> = (0..20)
+                    .map(|j| d.view(["l1", "l2", "l3"][j % 3], j % 4 == 0))
+                    .collect();
+                let body = serde_json::to_vec(&d.push_body(&events)).unwrap();
+                let res = d
+                    .http
+                    .post(format!("{}/api/v1/sync/push", d.base))
+                    .bearer_auth(d.token())
+                    .header("content-encoding", "gzip")
+                    .body(gzip_bytes(&body))
+                    .send()
+                    .await;
+                let Ok(res) = res else { break };
+                let Ok(answer) = res.json::<PushResponse>().await else {
+                    break;
+                };
+                for r in answer.results {
+                    assert!(r.status.is_acknowledged(), "{:?}", r.status);
+                    acked.push(r.id);
+                }
+                counter.fetch_add(20, std::sync::atomic::Ordering::SeqCst);
+            }
+            acked
+        }));
+    }
+    // Kill once pushes are flowing, whatever the machine's speed.
+    let t = Instant::now();
+    while acked_so_far.load(std::sync::atomic::Ordering::SeqCst) < 200 {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "no push went through"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Command::new("kill")
+        .args(["-9", &server.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = server.wait();
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.extend(t.await.unwrap());
+    }
+    assert!(
+        !acked.is_empty(),
+        "some pushes were acknowledged before the kill"
+    );
+    assert!(
+        acked.len() < 4 * 200 * 20,
+        "the kill came while devices were pushing"
+    );
+    eprintln!("{} events acknowledged before kill -9", acked.len());
+
+    // Restarted, the hub has every acknowledged event.
+    let mut server = start_serve(&data, port);
+    wait_healthy(&http, &base).await;
+    let db = outpost_hub::Storage::choose(&data, None)
+        .unwrap()
+        .open()
+        .await
+        .unwrap();
+    let mut tx = db.begin(outpost_hub::db::Mode::Read).await.unwrap();
+    let stored: std::collections::HashSet<uuid::Uuid> = tx
+        .query("SELECT id FROM events", outpost_hub::params![])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.uuid(0).unwrap())
+        .collect();
+    let missing = acked.iter().filter(|id| !stored.contains(id)).count();
+    assert_eq!(
+        missing,
+        0,
+        "{missing} of {} acknowledged events lost",
+        acked.len()
+    );
+    // Progress was committed with its events: it counts exactly what is stored.
+    let rows = tx
+        .query(
+            "SELECT p.events, (SELECT CAST(COUNT(*) AS BIGINT) FROM events e WHERE e.hub_learner_id = p.learner_id) FROM progress p",
+            outpost_hub::params![],
+        )
+        .await
+        .unwrap();
+    for r in rows {
+        assert_eq!(r.i64(0).unwrap(), r.i64(1).unwrap());
+    }
+    drop(tx);
+    Command::new("kill")
+        .arg(server.id().to_string())
+        .status()
+        .unwrap();
+    let _ = server.wait();
+}
