@@ -10,7 +10,13 @@ pub const APPLICATION_ID: i32 = 0x4F50_4C53;
 
 /// The migrations, in order. Migration `n` (1-based) brings the store to
 /// `user_version = n`. Never edit one once released; append.
-const MIGRATIONS: &[(&str, &str)] = &[("init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("init", include_str!("../migrations/0001_init.sql")),
+    (
+        "sync_extras",
+        include_str!("../migrations/0002_sync_extras.sql"),
+    ),
+];
 
 /// The store version this code writes and the newest it can open.
 pub const STORE_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -70,9 +70,16 @@
 //!
 //! # The sync client's side
 //!
-//! - [`Store::pending_events`] → push → [`Store::mark_synced`] with the
-//!   hub's answer per event. Confirmed events stay confirmed; rejected and
-//!   conflicting ones are not offered again.
+//! - [`Store::pending_events`] (or per profile, as one token pushes:
+//!   [`Store::pending_events_of`], [`Store::pending_count`]) → push →
+//!   [`Store::mark_synced`] with the hub's answer per event. Confirmed
+//!   events stay confirmed; rejected and conflicting ones are not offered
+//!   again. [`Store::import_receipt`] does the same for a receipt carried
+//!   back on a USB stick, once per receipt.
+//! - [`Store::set_assignments`] / [`Store::assignments`]: what the hub asks
+//!   each profile to take.
+//! - [`Store::clock`] is the device time events carry and the sync client
+//!   reports; [`Store::set_clock_skew`] makes it wrong on purpose (tests).
 //! - [`Store::insert_foreign_events`] for what the hub returns from the
 //!   learner's other devices (idempotent by event id; never re-sent).
 //! - [`Store::set_enrolment`] / [`Store::enrolment`] (one per profile: hub,
@@ -109,7 +116,7 @@ pub use record::{
     Recorded,
 };
 pub use search::{SearchHit, SearchOptions, MARK_END, MARK_START};
-pub use sync::{Enrolment, ForeignInsert, MarkReport, Status, SyncOutcome, SyncState};
+pub use sync::{Assignment, Enrolment, ForeignInsert, MarkReport, Status, SyncOutcome, SyncState};
 pub use version::compare_versions;
 pub use views::{
     CatalogEntry, Certificate, CourseState, LessonView, Outline, OutlineAssessment, OutlineLesson,
@@ -141,6 +148,8 @@ pub struct Store {
     meta: RefCell<HashMap<String, Arc<CourseMeta>>>,
     /// Open package files, by content hash.
     packages: RefCell<HashMap<String, outpost_package::Package>>,
+    /// Added to the system clock for recorded events (see [`Store::clock`]).
+    clock_skew_ms: std::cell::Cell<i64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -177,6 +186,7 @@ impl Store {
             device_id: Uuid::nil(),
             meta: RefCell::new(HashMap::new()),
             packages: RefCell::new(HashMap::new()),
+            clock_skew_ms: std::cell::Cell::new(0),
         };
         store.device_id = store.ensure_device()?;
         store.clean_courses_dir()?;
@@ -190,6 +200,23 @@ impl Store {
     /// This device's id, made once when the store was created.
     pub fn device_id(&self) -> Uuid {
         self.device_id
+    }
+
+    /// The device's clock: what recorded events carry as their time, and
+    /// what the sync client tells the hub as `device_time`. The system
+    /// clock unless [`Store::set_clock_skew`] moved it.
+    pub fn clock(&self) -> chrono::DateTime<chrono::Utc> {
+        let t = db::now();
+        t.checked_add_signed(chrono::Duration::milliseconds(self.clock_skew_ms.get()))
+            .unwrap_or(t)
+    }
+
+    /// Make this store's clock run `skew` off the system clock, as on a
+    /// laptop whose clock is wrong (tests and demonstrations of the hub's
+    /// clock correction). Only this `Store` value is affected; nothing is
+    /// stored.
+    pub fn set_clock_skew(&self, skew: chrono::Duration) {
+        self.clock_skew_ms.set(skew.num_milliseconds());
     }
 
     /// The ed25519 key this device signs progress files with (made once).

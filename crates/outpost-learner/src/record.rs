@@ -469,7 +469,7 @@ impl Store {
                 tx.query_row("SELECT next_seq FROM device WHERE id = 1", [], |r| r.get(0))?;
             let mut seq = u64::try_from(next)
                 .map_err(|_| LearnerError::Internal("negative sequence number".into()))?;
-            let timestamp = now();
+            let timestamp = self.clock();
             let make = |seq: u64, activity: &str, kind: EventKind| Event {
                 id: Uuid::now_v7(),
                 learner_id: profile.0,

@@ -7,7 +7,7 @@ use crate::error::{LearnerError, Result};
 use crate::profiles::{settings, ProfileId};
 use crate::record::{insert_pulled, load_events};
 use crate::Store;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use outpost_model::Event;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
@@ -105,6 +105,13 @@ impl std::fmt::Debug for Enrolment {
     }
 }
 
+/// A course the hub asks a profile to take (from the last pull).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    pub course_id: String,
+    pub due: Option<NaiveDate>,
+}
+
 /// What `outpost status` and the app's sync indicator show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Status {
@@ -152,39 +159,100 @@ impl Store {
     /// new answer. One transaction.
     pub fn mark_synced(&self, results: &[(Uuid, SyncOutcome)]) -> Result<MarkReport> {
         let at = ts(now());
+        self.transact(|tx| mark_in(tx, results, &at))
+    }
+
+    /// Apply a receipt carried back from the hub: like [`Store::mark_synced`],
+    /// and the receipt's `file_id` is remembered in the same transaction.
+    /// `None` when this receipt was imported before (nothing is marked
+    /// again).
+    pub fn import_receipt(
+        &self,
+        file_id: Uuid,
+        profile: ProfileId,
+        results: &[(Uuid, SyncOutcome)],
+    ) -> Result<Option<MarkReport>> {
+        self.profile(profile)?;
+        let at = ts(now());
         self.transact(|tx| {
-            let mut report = MarkReport::default();
-            for (id, outcome) in results {
-                let current: Option<String> = tx
-                    .query_row(
-                        "SELECT sync_state FROM events WHERE id = ?1 AND origin = 'local'",
-                        [id.to_string()],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                let Some(current) = current else {
-                    report.unknown.push(*id);
-                    continue;
-                };
-                if state_from(&current, None).confirmed() {
-                    report.unchanged += 1;
-                    continue;
-                }
-                let (state, detail) = match outcome {
-                    SyncOutcome::Accepted => ("accepted", None),
-                    SyncOutcome::Duplicate => ("duplicate", None),
-                    SyncOutcome::Conflict(d) => ("conflict", Some(d.as_str())),
-                    SyncOutcome::Rejected(r) => ("rejected", Some(r.as_str())),
-                    SyncOutcome::Receipted => ("receipted", None),
-                };
-                tx.execute(
-                    "UPDATE events SET sync_state = ?2, sync_detail = ?3, synced_at = ?4 WHERE id = ?1",
-                    params![id.to_string(), state, detail, at],
-                )?;
-                report.updated += 1;
+            let fresh = tx.execute(
+                "INSERT OR IGNORE INTO receipts (file_id, profile_id, results, imported_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    file_id.to_string(),
+                    profile.0.to_string(),
+                    results.len() as i64,
+                    at
+                ],
+            )? == 1;
+            if !fresh {
+                return Ok(None);
             }
-            Ok(report)
+            mark_in(tx, results, &at).map(Some)
         })
+    }
+
+    /// This profile's events the hub has not acknowledged, oldest first, at
+    /// most `limit`: what one push with the profile's token may carry.
+    pub fn pending_events_of(&self, profile: ProfileId, limit: usize) -> Result<Vec<Event>> {
+        load_events(
+            &self.conn,
+            "SELECT body FROM events WHERE sync_state = 'pending' AND origin = 'local' \
+             AND profile_id = ?1 ORDER BY seq LIMIT ?2",
+            params![profile.0.to_string(), limit.min(i64::MAX as usize) as i64],
+        )
+    }
+
+    /// How many of this profile's events wait for the hub.
+    pub fn pending_count(&self, profile: ProfileId) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM events WHERE sync_state = 'pending' AND origin = 'local' \
+             AND profile_id = ?1",
+            [profile.0.to_string()],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Replace the profile's assignments with what the hub said last.
+    pub fn set_assignments(&self, profile: ProfileId, assignments: &[Assignment]) -> Result<()> {
+        self.profile(profile)?;
+        self.transact(|tx| {
+            tx.execute(
+                "DELETE FROM assignments WHERE profile_id = ?1",
+                [profile.0.to_string()],
+            )?;
+            for a in assignments {
+                tx.execute(
+                    "INSERT OR REPLACE INTO assignments (profile_id, course_id, due) VALUES (?1, ?2, ?3)",
+                    params![
+                        profile.0.to_string(),
+                        a.course_id,
+                        a.due.map(|d| d.format("%Y-%m-%d").to_string())
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The courses the hub asks this profile to take, by course id.
+    pub fn assignments(&self, profile: ProfileId) -> Result<Vec<Assignment>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT course_id, due FROM assignments WHERE profile_id = ?1 ORDER BY course_id",
+        )?;
+        let rows = stmt.query_map([profile.0.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (course_id, due) = row?;
+            out.push(Assignment {
+                course_id,
+                due: due.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            });
+        }
+        Ok(out)
     }
 
     /// Where one event stands with the hub, if it is stored here.
@@ -441,4 +509,43 @@ impl Store {
             enrolled_profiles: enrolments.len() as u64,
         })
     }
+}
+
+/// Record the hub's answers inside `tx`: see [`Store::mark_synced`].
+fn mark_in(
+    tx: &rusqlite::Transaction<'_>,
+    results: &[(Uuid, SyncOutcome)],
+    at: &str,
+) -> Result<MarkReport> {
+    let mut report = MarkReport::default();
+    for (id, outcome) in results {
+        let current: Option<String> = tx
+            .query_row(
+                "SELECT sync_state FROM events WHERE id = ?1 AND origin = 'local'",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(current) = current else {
+            report.unknown.push(*id);
+            continue;
+        };
+        if state_from(&current, None).confirmed() {
+            report.unchanged += 1;
+            continue;
+        }
+        let (state, detail) = match outcome {
+            SyncOutcome::Accepted => ("accepted", None),
+            SyncOutcome::Duplicate => ("duplicate", None),
+            SyncOutcome::Conflict(d) => ("conflict", Some(d.as_str())),
+            SyncOutcome::Rejected(r) => ("rejected", Some(r.as_str())),
+            SyncOutcome::Receipted => ("receipted", None),
+        };
+        tx.execute(
+            "UPDATE events SET sync_state = ?2, sync_detail = ?3, synced_at = ?4 WHERE id = ?1",
+            params![id.to_string(), state, detail, at],
+        )?;
+        report.updated += 1;
+    }
+    Ok(report)
 }
