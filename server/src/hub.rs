@@ -328,6 +328,35 @@ impl Hub {
         Ok(row.bytes(0)?)
     }
 
+    /// Open a package file, verify it against the publisher's key and
+    /// publish it: what `outpost-hub admin publish` does.
+    pub async fn publish_file(
+        &self,
+        path: &std::path::Path,
+        publisher: &ed25519_dalek::VerifyingKey,
+    ) -> HubResult<(CourseStructure, PublishOutcome)> {
+        let owned = path.to_path_buf();
+        let key = *publisher;
+        let (bytes, manifest, structure) = tokio::task::spawn_blocking(move || {
+            let pkg = outpost_package::Package::open(&owned)
+                .map_err(|e| HubError::BadRequest(e.to_string()))?;
+            pkg.verify(&[key])
+                .map_err(|e| HubError::BadRequest(e.to_string()))?;
+            let bytes = std::fs::read(&owned).map_err(|e| {
+                HubError::BadRequest(format!("cannot read {}: {e}", owned.display()))
+            })?;
+            let manifest = serde_json::to_string(pkg.manifest())
+                .map_err(|e| HubError::Internal(e.to_string()))?;
+            Ok::<_, HubError>((bytes, manifest, pkg.structure().clone()))
+        })
+        .await
+        .map_err(|e| HubError::Internal(e.to_string()))??;
+        let out = self
+            .publish(&bytes, &manifest, &structure, &hex::encode(key.as_bytes()))
+            .await?;
+        Ok((structure, out))
+    }
+
     /// Store a package whose signature the caller has verified. The same
     /// version twice is fine when the bytes are equal, refused otherwise.
     pub async fn publish(

@@ -322,20 +322,7 @@ async fn admin(place: &Place, command: Admin) -> Result<()> {
         }
         Admin::Publish { package, pubkey } => {
             let key = outpost_package::keys::read_verifying_key(&pubkey)?;
-            let pkg = outpost_package::Package::open(&package)?;
-            pkg.verify(&[key])?;
-            let bytes = std::fs::read(&package)
-                .with_context(|| format!("cannot read {}", package.display()))?;
-            let manifest = serde_json::to_string(pkg.manifest())?;
-            let out = hub
-                .publish(
-                    &bytes,
-                    &manifest,
-                    pkg.structure(),
-                    &hex::encode(key.as_bytes()),
-                )
-                .await?;
-            let s = pkg.structure();
+            let (s, out) = hub.publish_file(&package, &key).await?;
             if out.already {
                 eprintln!(
                     "{} {} was already published with these bytes",

@@ -77,17 +77,9 @@ pub async fn publish_sample(hub: &Hub, dir: &std::path::Path, version: &str) -> 
         &publisher_key(),
     )
     .unwrap();
-    let pkg = outpost_package::Package::open(&path).unwrap();
-    pkg.verify(&[publisher_key().verifying_key()]).unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    hub.publish(
-        &bytes,
-        &serde_json::to_string(pkg.manifest()).unwrap(),
-        pkg.structure(),
-        &hex::encode(publisher_key().verifying_key().as_bytes()),
-    )
-    .await
-    .unwrap();
+    hub.publish_file(&path, &publisher_key().verifying_key())
+        .await
+        .unwrap();
     path
 }
 

@@ -80,7 +80,14 @@ fn free_port() -> Result<u16, String> {
 
 fn start() -> Result<Cluster, String> {
     let bin = bin_dir()?;
-    let dir = std::env::temp_dir().join(format!(
+    // As root the folder must be reachable by the postgres user: /tmp is,
+    // a TMPDIR under /root may not be.
+    let tmp = if is_root() {
+        PathBuf::from("/tmp")
+    } else {
+        std::env::temp_dir()
+    };
+    let dir = tmp.join(format!(
         "outpost-hub-pg-{}-{}",
         std::process::id(),
         free_port()?
