@@ -32,6 +32,10 @@ pub const PACKAGES: &[(&str, &str)] = &[
         "python3-venv",
         "a virtualenv for the third-party xAPI client test",
     ),
+    (
+        "openssl",
+        "a throwaway TLS certificate for the hub's TLS test",
+    ),
 ];
 
 fn installed(pkg: &str) -> bool {
