@@ -712,6 +712,12 @@ export function setLanguage(lang) {
   }
 }
 
+// Course text keeps its own language and direction inside the interface's
+// (English lesson text in an Arabic interface reads left to right).
+export function content(lang) {
+  return lang ? { lang, dir: RTL.has(lang) ? "rtl" : "ltr" } : {};
+}
+
 export function language() {
   return current;
 }

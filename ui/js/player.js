@@ -8,7 +8,7 @@
 
 import { call, assetUrl } from "./api.js";
 import { h, clear, nextId } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, content } from "./i18n.js";
 import { state, announce, showError } from "./app.js";
 import { fallbackNote } from "./screens.js";
 
@@ -101,8 +101,8 @@ function markMatch(root, query) {
 function optionInputs(q, name, multiple) {
   return q.options.map((o) => {
     const input = h("input", { type: multiple ? "checkbox" : "radio", name, value: o.id });
-    const label = h("label", { class: "option" }, input, h("span", { html: o.html }));
-    return { id: o.id, input, label, feedback: h("div", { class: "option-feedback", hidden: true }) };
+    const label = h("label", { class: "option" }, input, h("span", { html: o.html, ...content(q.lang) }));
+    return { id: o.id, input, label, feedback: h("div", { class: "option-feedback", hidden: true, ...content(q.lang) }) };
   });
 }
 
@@ -117,13 +117,13 @@ function knowledgeCheck(courseId, q) {
   const multiple = q.multiple;
   const opts = optionInputs(q, name, multiple);
   const verdict = h("p", { class: "verdict", role: "status", "aria-live": "polite" });
-  const explanation = h("div", { class: "explanation", hidden: true });
+  const explanation = h("div", { class: "explanation", hidden: true, ...content(q.lang) });
   const check = h("button", { type: "button" }, t("checkAnswer"));
   const legendId = nextId("legend");
   const box = h(
     "fieldset",
     { class: "question-box", "aria-labelledby": legendId, dataset: { questionId: q.id } },
-    h("legend", { id: legendId }, h("span", { class: "kind", text: t("knowledgeCheck") }), h("div", { class: "stem", html: q.stem_html })),
+    h("legend", { id: legendId }, h("span", { class: "kind", text: t("knowledgeCheck") }), h("div", { class: "stem", html: q.stem_html, ...content(q.lang) })),
     h("p", { class: "muted", text: questionKindText(q) }),
     opts.map((o) => [o.label, o.feedback]),
     h("div", { class: "actions" }, check),
@@ -184,7 +184,7 @@ function placeOf(outline, lessonId) {
 export async function lesson(main, courseId, lessonId, params) {
   const [v, o] = await Promise.all([call("lesson", { course: courseId, lesson: lessonId }), call("outline", { course: courseId })]);
   const place = placeOf(o, lessonId);
-  const article = h("article", { class: "lesson-body", "aria-labelledby": "lesson-title" });
+  const article = h("article", { class: "lesson-body", "aria-labelledby": "lesson-title", ...content(v.lang) });
   article.innerHTML = v.html;
   resolveLinks(article, courseId, lessonId);
   const questions = new Map((v.questions || []).map((q) => [q.id, q]));
@@ -195,7 +195,7 @@ export async function lesson(main, courseId, lessonId, params) {
   }
 
   const toc = h("nav", { class: "toc", "aria-labelledby": "toc-title" }, h("h2", { id: "toc-title", text: t("onThisPage") }));
-  const tocList = h("ul");
+  const tocList = h("ul", content(v.lang));
   for (const hd of v.headings || []) {
     const a = h("a", { href: lessonHash(courseId, lessonId, `?anchor=${encodeURIComponent(hd.anchor)}`) }, hd.text);
     a.addEventListener("click", (ev) => {
@@ -221,7 +221,7 @@ export async function lesson(main, courseId, lessonId, params) {
 
   main.append(
     h("p", { class: "breadcrumb" }, h("a", { href: `#/course/${encodeURIComponent(courseId)}` }, o.title), " › ", v.module_title, " · ", t("lessonPosition", { i: place.index, n: place.count })),
-    h("h1", { id: "lesson-title", text: v.title }),
+    h("h1", { id: "lesson-title", text: v.title, ...content(v.lang) }),
     fallbackNote(v),
     h("div", { class: "player" }, body, (v.headings || []).length ? toc : null)
   );
@@ -358,12 +358,12 @@ function quizPanel(courseId, quizId, meta) {
       for (const o of opts) o.input.checked = given.includes(o.id);
       const legendId = nextId("legend");
       const verdict = h("p", { class: "verdict", role: "status", "aria-live": "polite" });
-      const explanation = h("div", { class: "explanation", hidden: true });
+      const explanation = h("div", { class: "explanation", hidden: true, ...content(q.lang) });
       const chosen = () => opts.filter((o) => o.input.checked).map((o) => o.id);
       const box = h(
         "fieldset",
         { class: "question-box", "aria-labelledby": legendId, dataset: { questionId: q.id } },
-        h("legend", { id: legendId }, h("span", { class: "kind", text: t("questionN", { i: i + 1, n }) }), h("div", { class: "stem", html: q.stem_html })),
+        h("legend", { id: legendId }, h("span", { class: "kind", text: t("questionN", { i: i + 1, n }) }), h("div", { class: "stem", html: q.stem_html, ...content(q.lang) })),
         h("p", { class: "muted", text: questionKindText(q) }),
         opts.map((o) => [o.label, o.feedback])
       );

@@ -3,7 +3,7 @@
 
 import { call, openFileDialog } from "./api.js";
 import { h, clear, field, progressBar, sizeBars, snippetNodes, percent } from "./dom.js";
-import { LANGUAGES, LANGUAGE_NAMES, setLanguage, t, formatDate, formatDuration, language } from "./i18n.js";
+import { LANGUAGES, LANGUAGE_NAMES, setLanguage, t, formatDate, formatDuration, language, content } from "./i18n.js";
 import { state, go, setProfile, showError, hideError, announce, refreshSync } from "./app.js";
 
 
@@ -15,8 +15,9 @@ function languageSelect(selected) {
   return sel;
 }
 
+// "" rather than null: it may go straight into Element.append.
 export function fallbackNote(view) {
-  if (!view || !view.fell_back) return null;
+  if (!view || !view.fell_back) return "";
   return h("p", {
     class: "note-fallback",
     role: "note",
@@ -149,9 +150,9 @@ export async function catalog(main) {
       h(
         "li",
         { class: "card" },
-        h("h2", {}, h("a", { href }, c.title)),
+        h("h2", content(c.lang), h("a", { href }, c.title)),
         fallbackNote(c),
-        c.description ? h("p", { text: c.description }) : null,
+        c.description ? h("p", { text: c.description, ...content(c.lang) }) : null,
         progressBar(c.fraction_done, t("progressOf", { course: c.title })),
         h("p", {}, h("span", { class: `badge ${c.state}`, text: stateLabel(c) }), " · ", t("percentDone", { n: p }), " · ", t("estimated", { n: c.estimated_minutes })),
         h("div", { class: "actions" }, h("a", { class: "button secondary", href }, c.state === "not_started" ? t("startCourse") : t("openCourse")))
@@ -188,7 +189,7 @@ export async function outline(main, courseId) {
   const o = await call("outline", { course: courseId });
   const cid = encodeURIComponent(o.course_id);
   main.append(
-    h("h1", { text: o.title }),
+    h("h1", { text: o.title, ...content(o.lang) }),
     fallbackNote(o),
     progressBar(o.fraction_done, t("progressOf", { course: o.title })),
     h(
@@ -210,7 +211,7 @@ export async function outline(main, courseId) {
         h(
           "li",
           {},
-          h("a", { href: `#/lesson/${cid}/${encodeURIComponent(l.id)}` }, l.title),
+          h("a", { href: `#/lesson/${cid}/${encodeURIComponent(l.id)}`, ...content(o.lang) }, l.title),
           l.kind === "quiz" ? [h("span", { class: "badge", text: t("quiz") }), " "] : null,
           statusBadge(l.status),
           " ",
@@ -223,9 +224,9 @@ export async function outline(main, courseId) {
       h(
         "section",
         { class: "card outline-module", "aria-labelledby": `module-${i}` },
-        h("h3", { id: `module-${i}` }, `${i + 1}. ${m.title}`, m.completed ? [" ", h("span", { class: "badge done", text: t("moduleCompleted") })] : null),
+        h("h3", { id: `module-${i}`, ...content(o.lang) }, `${i + 1}. ${m.title}`, m.completed ? [" ", h("span", { class: "badge done", text: t("moduleCompleted") })] : null),
         h("p", { class: "muted", text: t("lessonsDone", { d: m.lessons_done, t: m.lessons_total }) }),
-        m.objectives && m.objectives.length ? [h("p", { class: "muted", text: t("objectives") }), h("ul", {}, m.objectives.map((x) => h("li", { text: x })))] : null,
+        m.objectives && m.objectives.length ? [h("p", { class: "muted", text: t("objectives") }), h("ul", content(o.lang), m.objectives.map((x) => h("li", { text: x })))] : null,
         ol
       )
     );
@@ -236,7 +237,7 @@ export async function outline(main, courseId) {
       h(
         "section",
         { class: "card", "aria-labelledby": "assessment-title" },
-        h("h2", { id: "assessment-title", text: a.title || t("finalAssessment") }),
+        h("h2", { id: "assessment-title", text: a.title || t("finalAssessment"), ...content(o.lang) }),
         h("p", { text: t("assessmentInfo", { n: a.questions, m: a.minutes }) }),
         h("p", { text: t("passMark", { score: Math.round(o.passing_score * 100) }) }),
         h("p", { text: assessmentLine(a) }),
@@ -261,7 +262,7 @@ export async function progress(main, onlyCourse) {
     const sec = h(
       "section",
       { class: "card", "aria-labelledby": headingId },
-      h("h2", { id: headingId, text: o.title }),
+      h("h2", { id: headingId, text: o.title, ...content(o.lang) }),
       progressBar(o.fraction_done, t("progressOf", { course: o.title })),
       h("p", { text: `${t("lessonsDone", { d: done, t: total })} · ${t("timeSpent", { t: formatDuration(p.seconds) })}` })
     );
@@ -276,7 +277,7 @@ export async function progress(main, onlyCourse) {
         h(
           "tr",
           {},
-          h("th", { scope: "row", text: m.title }),
+          h("th", { scope: "row", text: m.title, ...content(o.lang) }),
           h("td", {}, m.completed ? h("span", { class: "badge done", text: t("moduleCompleted") }) : t("lessonsDone", { d: m.lessons_done, t: m.lessons_total })),
           h("td", { text: quizCell }),
           h("td", { text: formatDuration(seconds) })
@@ -309,7 +310,7 @@ export async function certificate(main, courseId) {
       h("p", { text: t("certIntro") }),
       h("p", { class: "learner", text: c.learner_name }),
       h("p", { text: t("certCompleted") }),
-      h("p", { class: "course", text: c.course_title }),
+      h("p", { class: "course", text: c.course_title, ...content(c.lang) }),
       h(
         "dl",
         {},
@@ -352,9 +353,9 @@ export async function search(main, query) {
       h(
         "li",
         {},
-        h("a", { href: `#/lesson/${encodeURIComponent(r.course_id)}/${encodeURIComponent(r.lesson_id)}?q=${encodeURIComponent(query)}` }, r.lesson_title),
-        h("div", { class: "where", text: [r.course_title, r.module_title].filter(Boolean).join(" › ") }),
-        h("p", { class: "snippet" }, snippetNodes(r.snippet_html))
+        h("a", { href: `#/lesson/${encodeURIComponent(r.course_id)}/${encodeURIComponent(r.lesson_id)}?q=${encodeURIComponent(query)}`, ...content(r.lang) }, r.lesson_title),
+        h("div", { class: "where", text: [r.course_title, r.module_title].filter(Boolean).join(" › "), ...content(r.lang) }),
+        h("p", { class: "snippet", ...content(r.lang) }, snippetNodes(r.snippet_html))
       )
     );
   }

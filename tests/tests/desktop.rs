@@ -1,0 +1,528 @@
+//! The desktop app in a real window (Xvfb + tauri-driver + WebKitWebDriver),
+//! driven as a learner would: by labels, button names, headings and the text
+//! on screen. The answers come from the bundled course's package.
+
+use anyhow::{ensure, Context, Result};
+use outpost_e2e::course::{right_answer, squash, visible_text, wrong_answer, Course};
+use outpost_e2e::{bundled_package, keep_screenshot, xpath_literal, App, Harness};
+use outpost_model::LessonKind;
+use std::time::Duration;
+
+async fn create_profile(app: &App, name: &str, language: &str) -> Result<()> {
+    app.heading("Welcome to Outpost").await?;
+    app.fill("Your name", name).await?;
+    app.choose("Language", language).await?;
+    app.click_button(create_label(language)).await?;
+    Ok(())
+}
+
+/// The button's name in the language just chosen on the first-run form.
+fn create_label(language: &str) -> &'static str {
+    match language {
+        "العربية" => "إنشاء الملف الشخصي",
+        "Français" => "Créer le profil",
+        "Español" => "Crear perfil",
+        _ => "Create profile",
+    }
+}
+
+async fn keep(app: &App, name: &str) -> Result<()> {
+    let path = app.screenshot(name).await?;
+    keep_screenshot(&path)
+}
+
+/// The box (fieldset or group) that shows the question whose stem is `stem`.
+fn question_box_xpath(stem: &str) -> String {
+    format!(
+        "//*[self::fieldset or @role='group'][contains(@class,'question-box')]\
+         [.//*[contains(@class,'stem')][contains(normalize-space(.), {})]]",
+        xpath_literal(stem)
+    )
+}
+
+/// Tick exactly the options `choice` in a question's box, finding each
+/// option by its visible text (exactly, else the one label containing it).
+async fn choose_options(
+    app: &App,
+    course: &Course,
+    stem: &str,
+    q: &outpost_package::QuestionText,
+    choice: &[String],
+) -> Result<()> {
+    let bx = question_box_xpath(stem);
+    app.wait_xpath(&format!("{bx}//label")).await?;
+    let labels = app
+        .client
+        .find_all(fantoccini::Locator::XPath(&format!("{bx}//label")))
+        .await?;
+    let mut texts = Vec::new();
+    for l in &labels {
+        texts.push(squash(&l.text().await?));
+    }
+    for o in &q.options {
+        let want = course.option_text(q, &o.id)?;
+        let at = texts
+            .iter()
+            .position(|t| *t == want)
+            .or_else(|| texts.iter().position(|t| t.contains(&want)))
+            .with_context(|| format!("option {want:?} of {} among {texts:?}", q.question_id))?;
+        let input = labels[at].find(fantoccini::Locator::Css("input")).await?;
+        if input.is_selected().await? != choice.contains(&o.id) {
+            app.click(&labels[at]).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Within the question box, click the named button.
+async fn click_in_box(app: &App, stem: &str, button: &str) -> Result<()> {
+    let b = app
+        .wait_xpath(&format!(
+            "{}//button[normalize-space(.)={}]",
+            question_box_xpath(stem),
+            xpath_literal(button)
+        ))
+        .await?;
+    app.click(&b).await
+}
+
+async fn see_in_box(app: &App, stem: &str, text: &str) -> Result<()> {
+    app.wait_xpath(&format!(
+        "{}//*[contains(normalize-space(.), {})]",
+        question_box_xpath(stem),
+        xpath_literal(text)
+    ))
+    .await
+    .with_context(|| format!("expected {text:?} in the box of {stem:?}"))?;
+    Ok(())
+}
+
+/// Read the open lesson to its end and wait until the app says so.
+async fn read_to_end(app: &App) -> Result<()> {
+    app.scroll_to(1.0).await?;
+    app.see("You reached the end of this lesson.").await?;
+    Ok(())
+}
+
+/// Answer a knowledge check wrong, then right, checking what the learner is
+/// told each time.
+async fn knowledge_check(app: &App, course: &Course, question: &str) -> Result<()> {
+    let (key, q) = course.question(question)?;
+    let stem = visible_text(&q.stem_html);
+    let wrong = wrong_answer(key);
+    choose_options(app, course, &stem, q, &wrong).await?;
+    click_in_box(app, &stem, "Check answer").await?;
+    see_in_box(app, &stem, "Not quite.").await?;
+    // The feedback of a wrong option chosen is shown under it.
+    let wrong_option = wrong
+        .iter()
+        .find(|o| !key.correct_ids().contains(&o.as_str()))
+        .context("a wrong answer has a wrong option")?;
+    see_in_box(app, &stem, &course.feedback_text(q, wrong_option)?).await?;
+    choose_options(app, course, &stem, q, &right_answer(key)).await?;
+    click_in_box(app, &stem, "Check answer").await?;
+    see_in_box(app, &stem, "Correct.").await?;
+    see_in_box(app, &stem, &visible_text(&q.explanation_html)).await?;
+    Ok(())
+}
+
+/// In an open attempt: answer every question shown (right or wrong), then
+/// submit. Module quizzes check each answer as it is given.
+async fn answer_attempt(app: &App, course: &Course, right: bool, check_each: bool) -> Result<u32> {
+    app.button("Submit answers").await?;
+    let boxes = app
+        .client
+        .find_all(fantoccini::Locator::XPath(
+            "//form//fieldset[contains(@class,'question-box')]",
+        ))
+        .await?;
+    ensure!(!boxes.is_empty(), "the attempt shows no question");
+    let mut stems = Vec::new();
+    for b in &boxes {
+        stems.push(b.text().await?);
+    }
+    for shown in &stems {
+        let (key, q) = course.question_shown_in(shown)?;
+        let stem = visible_text(&q.stem_html);
+        let answer = if right {
+            right_answer(key)
+        } else {
+            wrong_answer(key)
+        };
+        choose_options(app, course, &stem, q, &answer).await?;
+        if check_each {
+            click_in_box(app, &stem, "Check answer").await?;
+            see_in_box(app, &stem, if right { "Correct." } else { "Not quite." }).await?;
+        }
+    }
+    app.click_button("Submit answers").await?;
+    Ok(stems.len() as u32)
+}
+
+async fn go_nav(app: &App, name: &str) -> Result<()> {
+    let l = app.link(name).await?;
+    app.click(&l).await
+}
+
+async fn follow(app: &App, text: &str) -> Result<()> {
+    let l = app.link(text).await?;
+    app.click(&l).await
+}
+
+#[tokio::test]
+async fn a_learner_studies_the_course_to_its_certificate_and_is_resumed_after_a_restart(
+) -> Result<()> {
+    let course = Course::read(&bundled_package()?)?;
+    let h = Harness::start("journey")?;
+    let app = h.launch().await?;
+
+    create_profile(&app, "Amina Diallo", "English").await?;
+    app.heading("Your courses").await?;
+    // The sync area is honest from the first screen on.
+    app.see("no hub set").await?;
+    keep(&app, "catalog").await?;
+
+    follow(&app, course.title()).await?;
+    app.heading("To complete this course").await?;
+    keep(&app, "outline").await?;
+
+    let lessons = course.lessons_in_order();
+    let (first_id, _, first_title) = lessons.first().context("the course has lessons")?;
+    follow(&app, first_title).await?;
+    app.heading(first_title).await?;
+    // The lesson says which module it belongs to.
+    app.see(course.module_title(&course.lesson(first_id)?.module_id))
+        .await?;
+
+    let mut checks_done = false;
+    let mut quizzes_done = 0;
+    for (i, (id, kind, title)) in lessons.iter().enumerate() {
+        app.heading(title)
+            .await
+            .with_context(|| format!("lesson {id}"))?;
+        match kind {
+            LessonKind::Lesson => {
+                let info = course
+                    .structure
+                    .lesson(id)
+                    .context("lesson in structure")?
+                    .1;
+                if !checks_done {
+                    if let Some(q) = info.questions.first() {
+                        knowledge_check(&app, &course, q).await?;
+                        keep(&app, "lesson-knowledge-check").await?;
+                        checks_done = true;
+                    }
+                }
+                if i == 0 {
+                    keep(&app, "lesson").await?;
+                }
+                read_to_end(&app).await?;
+            }
+            LessonKind::Quiz => {
+                app.click_button("Start the quiz").await?;
+                let n = answer_attempt(&app, &course, true, true).await?;
+                app.see(&format!("Your score: {n} of {n} (100%)")).await?;
+                if quizzes_done == 0 {
+                    keep(&app, "module-quiz-result").await?;
+                }
+                quizzes_done += 1;
+            }
+        }
+        if let Some((_, _, next_title)) = lessons.get(i + 1) {
+            follow(&app, &format!("Next: {next_title}")).await?;
+        }
+    }
+    ensure!(checks_done, "the course has a knowledge check to try");
+
+    // Every module is done: the outline says so; now the final assessment.
+    follow(&app, "Course outline").await?;
+    app.heading("To complete this course").await?;
+    if course.structure.assessment.is_some() {
+        follow(&app, "Take the final assessment").await?;
+        app.click_button("Start the assessment").await?;
+        // A first attempt with every answer wrong fails…
+        answer_attempt(&app, &course, false, false).await?;
+        app.see("Not passed").await?;
+        app.heading("Review of your answers").await?;
+        keep(&app, "assessment-failed").await?;
+        // …and the retry, with fresh questions, passes.
+        app.click_button("Try again").await?;
+        let n = answer_attempt(&app, &course, true, false).await?;
+        app.see(&format!("Your score: {n} of {n} (100%) — Passed"))
+            .await?;
+        keep(&app, "assessment-passed").await?;
+    }
+
+    go_nav(&app, "My progress").await?;
+    app.see("You have completed this course.").await?;
+    keep(&app, "progress").await?;
+    follow(&app, "View certificate").await?;
+    app.heading("Certificate of completion").await?;
+    app.see("Amina Diallo").await?;
+    app.see("Pending confirmation").await?;
+    app.see(&course.manifest.version).await?;
+    keep(&app, "certificate").await?;
+
+    // Leave a long lesson half read, then restart the app.
+    let long = lessons
+        .iter()
+        .filter(|(_, k, _)| *k == LessonKind::Lesson)
+        .max_by_key(|(id, ..)| course.lesson(id).map(|l| l.text.len()).unwrap_or(0))
+        .context("a lesson")?;
+    go_nav(&app, "Courses").await?;
+    follow(&app, course.title()).await?;
+    follow(&app, &long.2).await?;
+    app.heading(&long.2).await?;
+    let scrolls = app.scrolls().await?;
+    if scrolls {
+        app.scroll_to(0.5).await?;
+        // Let the scroll settle before leaving (the position is read on leaving).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    go_nav(&app, "Courses").await?;
+    app.heading("Your courses").await?;
+    app.close().await?;
+
+    let app = h.launch().await?;
+    // No PIN: the last learner is back, and offered to carry on.
+    app.heading("Continue where you left off").await?;
+    app.see("Learner: Amina Diallo").await?;
+    follow(&app, &format!("Continue: {}", long.2)).await?;
+    app.heading(&long.2).await?;
+    if scrolls {
+        let mut f = 0.0;
+        for _ in 0..50 {
+            f = app.scroll_fraction().await?;
+            if f > 0.3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure!(
+            (0.3..=0.7).contains(&f),
+            "resumed at {f:.2} of the lesson, left at 0.5"
+        );
+    }
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn arabic_turns_the_whole_layout_right_to_left() -> Result<()> {
+    let course = Course::read(&bundled_package()?)?;
+    let h = Harness::start("arabic")?;
+    let app = h.launch().await?;
+    create_profile(&app, "Karim", "English").await?;
+    app.heading("Your courses").await?;
+    let nav = app.region("Navigation").await?;
+    let main = app.client.find(fantoccini::Locator::Css("main")).await?;
+    let (nav_x, _) = app.horizontal_extent(&nav).await?;
+    let (main_x, _) = app.horizontal_extent(&main).await?;
+    ensure!(nav_x < main_x, "in English the navigation is on the left");
+
+    go_nav(&app, "Settings").await?;
+    app.choose("Language of the interface and courses", "العربية")
+        .await?;
+    app.click_button("Save").await?;
+    app.heading("الإعدادات").await?;
+    let dir = app.eval("return document.documentElement.dir").await?;
+    let lang = app.eval("return document.documentElement.lang").await?;
+    ensure!(dir == "rtl" && lang == "ar", "dir={dir} lang={lang}");
+
+    go_nav(&app, "الدورات").await?;
+    app.heading("دوراتك").await?;
+    let nav = app.region("التنقل").await?;
+    let main = app.client.find(fantoccini::Locator::Css("main")).await?;
+    let (nav_x, nav_w) = app.horizontal_extent(&nav).await?;
+    let (main_x, main_w) = app.horizontal_extent(&main).await?;
+    let width = app
+        .eval("return document.documentElement.clientWidth")
+        .await?;
+    ensure!(
+        nav_x > main_x,
+        "in Arabic the navigation is on the right (nav at {nav_x}, main at {main_x})"
+    );
+    let width = width.as_f64().unwrap_or(0.0);
+    ensure!(
+        nav_x + nav_w > 0.9 * width,
+        "the navigation sits at the right edge ({nav_x} + {nav_w} of {width})"
+    );
+    ensure!(main_w > 0.0, "main is laid out");
+    keep(&app, "catalog-ar").await?;
+
+    // The course has no Arabic text: it is shown in its own language, and
+    // the learner is told so, in Arabic.
+    follow(&app, course.title()).await?;
+    if !course.manifest.languages.iter().any(|l| l == "ar") {
+        app.see("هذا المحتوى غير متوفر باللغة").await?;
+    }
+    app.heading("لإكمال هذه الدورة").await?;
+    keep(&app, "outline-ar").await?;
+    app.close().await?;
+    Ok(())
+}
+
+/// A word from the middle of a long lesson, rare enough to find that lesson.
+fn search_term(course: &Course) -> Result<(String, String)> {
+    let mut best: Option<(usize, String, String)> = None;
+    for (id, kind, title) in course.lessons_in_order() {
+        if kind != LessonKind::Lesson {
+            continue;
+        }
+        let text = &course.lesson(&id)?.text;
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let half = &words[words.len() / 2..];
+        for w in half {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            if w.chars().count() < 9 || !w.chars().all(char::is_alphabetic) {
+                continue;
+            }
+            let lower = w.to_lowercase();
+            let lessons_with = course
+                .lessons_in_order()
+                .iter()
+                .filter(|(i, ..)| {
+                    course
+                        .lesson(i)
+                        .map(|l| l.text.to_lowercase().contains(&lower))
+                        .unwrap_or(false)
+                })
+                .count();
+            if lessons_with == 1 && best.as_ref().is_none_or(|b| text.len() > b.0) {
+                best = Some((text.len(), w.to_string(), title.clone()));
+                break;
+            }
+        }
+    }
+    best.map(|(_, w, t)| (w, t))
+        .context("no word that only one lesson has")
+}
+
+#[tokio::test]
+async fn the_handbook_search_opens_the_lesson_at_the_match() -> Result<()> {
+    let course = Course::read(&bundled_package()?)?;
+    let (term, lesson_title) = search_term(&course)?;
+    let h = Harness::start("search")?;
+    let app = h.launch().await?;
+    create_profile(&app, "Lucía", "Español").await?;
+    // Spanish is not in every course; the interface is, so switch to
+    // English to read the course as the answer key does.
+    go_nav(&app, "Configuración").await?;
+    app.choose("Idioma de la interfaz y de los cursos", "English")
+        .await?;
+    app.click_button("Guardar").await?;
+    app.heading("Settings").await?;
+
+    go_nav(&app, "Search the handbook").await?;
+    app.fill("Search all courses", &term).await?;
+    app.click_button("Search").await?;
+    app.see("results for").await?;
+    let hit = app.link(&lesson_title).await?;
+    // The snippet highlights the word.
+    let marked = app
+        .wait_xpath("//ul[contains(@class,'results')]//mark")
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        squash(&marked)
+            .to_lowercase()
+            .contains(&term.to_lowercase()[..4]),
+        "highlighted {marked:?} for {term:?}"
+    );
+    keep(&app, "search").await?;
+    app.click(&hit).await?;
+    app.heading(&lesson_title).await?;
+    let found = app
+        .wait_xpath("//article//mark[contains(@class,'found')]")
+        .await?;
+    ensure!(
+        squash(&found.text().await?).to_lowercase() == term.to_lowercase(),
+        "the match is marked in the lesson"
+    );
+    // …and scrolled into view.
+    let mut visible = false;
+    for _ in 0..30 {
+        let v = app
+            .eval(
+                "const m = document.querySelector('article mark.found').getBoundingClientRect();\
+                 return m.top >= 0 && m.bottom <= window.innerHeight;",
+            )
+            .await?;
+        if v.as_bool() == Some(true) {
+            visible = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(visible, "the match is on screen");
+    keep(&app, "search-match").await?;
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_shared_laptop_keeps_each_learner_behind_their_pin() -> Result<()> {
+    let h = Harness::start("profiles")?;
+    let app = h.launch().await?;
+    app.heading("Welcome to Outpost").await?;
+    app.fill("Your name", "Fatou").await?;
+    app.fill("PIN (optional)", "4321").await?;
+    app.click_button("Create profile").await?;
+    app.heading("Your courses").await?;
+
+    go_nav(&app, "Switch profile").await?;
+    app.heading("Who is learning?").await?;
+    follow(&app, "Add a profile").await?;
+    app.fill("Your name", "Omar").await?;
+    app.click_button("Create profile").await?;
+    app.see("Learner: Omar").await?;
+
+    go_nav(&app, "Switch profile").await?;
+    app.click_button("Open Fatou").await?;
+    app.fill("PIN for Fatou", "0000").await?;
+    app.click_button("Open").await?;
+    app.see("wrong PIN").await?;
+    app.fill("PIN for Fatou", "4321").await?;
+    app.click_button("Open").await?;
+    app.see("Learner: Fatou").await?;
+    app.close().await?;
+
+    // A profile with a PIN is not opened by itself after a restart.
+    let app = h.launch().await?;
+    app.heading("Who is learning?").await?;
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bad_course_file_gets_a_clear_refusal_and_the_real_one_a_summary() -> Result<()> {
+    let h = Harness::start("import")?;
+    let junk = h.data_dir().join("not-a-course.opkg");
+    std::fs::write(&junk, b"this is not a course package")?;
+    let app = h.launch().await?;
+    create_profile(&app, "Ana", "English").await?;
+    go_nav(&app, "Import a course").await?;
+    app.fill("Package file", &junk.display().to_string())
+        .await?;
+    app.click_button("Check the package").await?;
+    app.see("not an Outpost course package").await?;
+    // The screen is still there to try again.
+    app.heading("Import a course").await?;
+
+    let bundled = bundled_package()?;
+    let course = Course::read(&bundled)?;
+    app.fill("Package file", &bundled.path().display().to_string())
+        .await?;
+    app.click_button("Check the package").await?;
+    app.see(&format!(
+        "{} version {} is already installed.",
+        course.title(),
+        course.manifest.version
+    ))
+    .await?;
+    keep(&app, "import").await?;
+    app.close().await?;
+    Ok(())
+}
