@@ -3,7 +3,7 @@
 //! pushing gzip-compressed batches at once. A measurement, not a test.
 //!
 //! `cargo bench -p outpost-hub --bench ingest` (or `cargo xtask bench`)
-//! prints a table and writes it to `<target>/hub-ingest-bench.md`; it
+//! prints a table and writes it to `<target>/bench-reports/hub-ingest.md`; it
 //! needs PostgreSQL installed, like the tests.
 //! Sizes: OUTPOST_BENCH_DEVICES (default 40), OUTPOST_BENCH_BATCHES per
 //! device (10), OUTPOST_BENCH_EVENTS per batch (50).
@@ -167,8 +167,10 @@ fn main() {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let out = target.join("hub-ingest-bench.md");
-    match std::fs::write(&out, &md) {
+    // `cargo xtask bench` gathers every report in this folder into BENCHMARKS.md.
+    let dir = target.join("bench-reports");
+    let out = dir.join("hub-ingest.md");
+    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&out, &md)) {
         Ok(()) => println!("written to {}", out.display()),
         Err(e) => eprintln!("cannot write {}: {e}", out.display()),
     }

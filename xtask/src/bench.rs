@@ -1,6 +1,8 @@
-//! `cargo xtask bench`: run every criterion benchmark in the workspace, then
-//! write BENCHMARKS.md from criterion's estimates together with the machine
-//! they were measured on. Numbers are measurements, never test thresholds.
+//! `cargo xtask bench`: run every benchmark in the workspace, then write
+//! BENCHMARKS.md from criterion's estimates and from the Markdown reports that
+//! custom harnesses leave in `<target>/bench-reports/`, together with the
+//! machine they were measured on. Numbers are measurements, never test
+//! thresholds.
 
 use crate::{cargo, root, step, target_dir, Result};
 use std::fmt::Write as _;
@@ -29,10 +31,19 @@ pub fn bench(args: &[String]) -> Result {
             fmt(*hi)
         );
     }
-    let extra = root().join("BENCHMARKS.extra.md");
-    if let Ok(s) = std::fs::read_to_string(&extra) {
-        md.push('\n');
-        md.push_str(&s);
+    // Harnesses that measure what criterion cannot (p99 latency, bytes on the
+    // wire, memory of a real window) write Markdown sections here.
+    let mut reports: Vec<_> = std::fs::read_dir(target_dir().join("bench-reports"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    reports.retain(|p| p.extension().is_some_and(|x| x == "md"));
+    reports.sort();
+    for report in reports {
+        if let Ok(s) = std::fs::read_to_string(&report) {
+            md.push('\n');
+            md.push_str(s.trim_end());
+            md.push('\n');
+        }
     }
     std::fs::write(root().join("BENCHMARKS.md"), md).map_err(|e| e.to_string())?;
     eprintln!(
