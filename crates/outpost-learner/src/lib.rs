@@ -75,7 +75,8 @@
 //!   [`Store::mark_synced`] with the hub's answer per event. Confirmed
 //!   events stay confirmed; rejected and conflicting ones are not offered
 //!   again. [`Store::import_receipt`] does the same for a receipt carried
-//!   back on a USB stick, once per receipt.
+//!   back on a USB stick, once per receipt. [`Store::requeue_rejected`]
+//!   offers rejected events again (the reason may have passed).
 //! - [`Store::set_assignments`] / [`Store::assignments`]: what the hub asks
 //!   each profile to take.
 //! - [`Store::clock`] is the device time events carry and the sync client

@@ -192,6 +192,20 @@ impl Store {
         })
     }
 
+    /// Offer events the hub rejected before `before` again: some reasons
+    /// pass (a course version published later, a device clock that was
+    /// ahead). They become pending; the hub answers a re-sent event the
+    /// same way if nothing changed. Returns how many.
+    pub fn requeue_rejected(&self, before: DateTime<Utc>) -> Result<usize> {
+        self.transact(|tx| {
+            Ok(tx.execute(
+                "UPDATE events SET sync_state = 'pending' WHERE sync_state = 'rejected' \
+                 AND origin = 'local' AND (synced_at IS NULL OR synced_at < ?1)",
+                [ts(before)],
+            )?)
+        })
+    }
+
     /// This profile's events the hub has not acknowledged, oldest first, at
     /// most `limit`: what one push with the profile's token may carry.
     pub fn pending_events_of(&self, profile: ProfileId, limit: usize) -> Result<Vec<Event>> {

@@ -143,3 +143,33 @@ fn a_store_of_the_first_version_is_migrated() {
         .unwrap()
         .is_some());
 }
+
+#[test]
+fn rejected_events_can_be_offered_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, p, _) = store_with_course(dir.path());
+    store
+        .view_lesson(p.id, "demo", "l1", 10, 0.5, false)
+        .unwrap();
+    store
+        .view_lesson(p.id, "demo", "l2", 10, 0.5, false)
+        .unwrap();
+    let events = store.pending_events_of(p.id, 10).unwrap();
+    store
+        .mark_synced(&[
+            (events[0].id, SyncOutcome::Rejected("not published".into())),
+            (events[1].id, SyncOutcome::Accepted),
+        ])
+        .unwrap();
+    let earlier = chrono::Utc::now() - chrono::Duration::hours(1);
+    assert_eq!(store.requeue_rejected(earlier).unwrap(), 0, "too recent");
+    assert_eq!(store.status().unwrap().rejected, 1);
+    let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+    assert_eq!(store.requeue_rejected(later).unwrap(), 1);
+    assert_eq!(store.pending_events_of(p.id, 10).unwrap(), events[..1]);
+    assert_eq!(
+        store.sync_state(events[1].id).unwrap(),
+        Some(SyncState::Accepted),
+        "confirmed events are not touched"
+    );
+}
