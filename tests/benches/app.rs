@@ -13,7 +13,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use outpost_e2e::course::Course;
-use outpost_e2e::{bundled_package, App, Harness};
+use outpost_e2e::{app_binary, bundled_package, App, Harness};
 use std::time::{Duration, Instant};
 
 fn rt() -> tokio::runtime::Runtime {
@@ -124,6 +124,13 @@ fn bench(c: &mut Criterion) {
             return;
         }
     };
+    match app_binary() {
+        Ok(bin) => println!("app bench: measuring {}", bin.display()),
+        Err(e) => {
+            eprintln!("app bench skipped: {e:#}");
+            return;
+        }
+    }
     let rt = rt();
     let h = match Harness::start("bench") {
         Ok(h) => h,
@@ -215,13 +222,22 @@ fn bench(c: &mut Criterion) {
 
     // Memory after the work above: the app and its WebKit processes.
     let m = app_memory();
-    println!(
-        "app/memory: PSS {:.0} MiB, RSS {:.0} MiB over {} processes ({})",
+    let line = format!(
+        "app/memory (after the runs above): PSS {:.0} MiB, RSS {:.0} MiB over {} processes ({})",
         m.pss_kib as f64 / 1024.0,
         m.rss_kib as f64 / 1024.0,
         m.processes.len(),
         m.processes.join(", ")
     );
+    println!("{line}");
+    // For BENCHMARKS.md: criterion keeps times only.
+    if let Some(notes) = app_binary()
+        .ok()
+        .and_then(|b| b.parent()?.parent().map(|t| t.join("bench-notes")))
+    {
+        let _ = std::fs::create_dir_all(&notes);
+        let _ = std::fs::write(notes.join("app-memory.md"), format!("{line}\n"));
+    }
     let _ = rt.block_on(app.close());
 }
 

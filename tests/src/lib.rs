@@ -51,17 +51,26 @@ fn require(name: &str, how: &str) -> Result<PathBuf> {
 }
 
 /// The app binary under test: `OUTPOST_APP_BIN` (set by `cargo xtask test`),
-/// else `outpost` beside this test's own target directory.
+/// else `outpost` in this test's own profile directory, else the debug one
+/// (`cargo bench` builds the benchmark in release but not the app).
 pub fn app_binary() -> Result<PathBuf> {
     let bin = match std::env::var_os("OUTPOST_APP_BIN") {
         Some(p) => PathBuf::from(p),
         None => {
             let exe = std::env::current_exe().context("where is this test binary?")?;
             // target/<profile>/deps/<test> → target/<profile>/outpost
-            exe.parent()
+            let profile_dir = exe
+                .parent()
                 .and_then(Path::parent)
-                .map(|d| d.join("outpost"))
-                .ok_or_else(|| anyhow!("cannot place the app binary beside {}", exe.display()))?
+                .ok_or_else(|| anyhow!("cannot place the app binary beside {}", exe.display()))?;
+            let here = profile_dir.join("outpost");
+            let debug = profile_dir
+                .parent()
+                .map(|t| t.join("debug").join("outpost"));
+            match debug {
+                Some(d) if !here.is_file() && d.is_file() => d,
+                _ => here,
+            }
         }
     };
     if !bin.is_file() {

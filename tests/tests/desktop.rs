@@ -504,6 +504,16 @@ async fn a_bad_course_file_gets_a_clear_refusal_and_the_real_one_a_summary() -> 
     let app = h.launch().await?;
     create_profile(&app, "Ana", "English").await?;
     go_nav(&app, "Import a course").await?;
+    // The native file dialog is wired (WebDriver cannot drive it, so the
+    // test types the path into the field beside it).
+    app.button("Choose a file…").await?;
+    let dialog = app
+        .eval("return typeof (window.__TAURI__.dialog || {}).open")
+        .await?;
+    ensure!(
+        dialog == "function",
+        "the dialog plugin is missing: {dialog}"
+    );
     app.fill("Package file", &junk.display().to_string())
         .await?;
     app.click_button("Check the package").await?;
@@ -523,6 +533,69 @@ async fn a_bad_course_file_gets_a_clear_refusal_and_the_real_one_a_summary() -> 
     ))
     .await?;
     keep(&app, "import").await?;
+    app.close().await?;
+    Ok(())
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
+/// Press keys on whatever has the focus.
+async fn press(app: &App, keys: &str) -> Result<()> {
+    app.client.active_element().await?.send_keys(keys).await?;
+    Ok(())
+}
+
+async fn focused_text(app: &App) -> Result<String> {
+    Ok(squash(&app.client.active_element().await?.text().await?))
+}
+
+#[tokio::test]
+async fn the_keyboard_alone_reaches_a_lesson_and_focus_is_always_visible() -> Result<()> {
+    let course = Course::read(&bundled_package()?)?;
+    let h = Harness::start("keyboard")?;
+    let app = h.launch().await?;
+    app.heading("Welcome to Outpost").await?;
+    // Each screen puts the focus on its heading; the next Tab is the form's
+    // first field, then language, PIN and the button.
+    press(&app, TAB).await?;
+    let name = app.field("Your name").await?;
+    ensure!(
+        app.client.active_element().await?.element_id() == name.element_id(),
+        "Tab from the heading reaches the name field"
+    );
+    press(&app, "Nadia").await?;
+    press(&app, TAB).await?; // language
+    press(&app, TAB).await?; // PIN
+    press(&app, TAB).await?; // Create profile
+    ensure!(
+        focused_text(&app).await? == "Create profile",
+        "the form's button is reached by Tab"
+    );
+    press(&app, ENTER).await?;
+    app.heading("Your courses").await?;
+
+    // Tab through the page until the course link has the focus; the focus
+    // ring shows on every stop.
+    let mut found = false;
+    for _ in 0..40 {
+        press(&app, TAB).await?;
+        let outline = app
+            .eval("return getComputedStyle(document.activeElement).outlineStyle")
+            .await?;
+        ensure!(
+            outline != "none",
+            "no visible focus on {:?}",
+            focused_text(&app).await?
+        );
+        if focused_text(&app).await? == course.title() {
+            found = true;
+            break;
+        }
+    }
+    ensure!(found, "the course is reachable with Tab");
+    press(&app, ENTER).await?;
+    app.heading("To complete this course").await?;
     app.close().await?;
     Ok(())
 }

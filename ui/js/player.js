@@ -167,8 +167,10 @@ function revealFeedback(opts, fb, verdict, explanation) {
     clear(o.feedback);
     if (show) {
       o.feedback.className = `option-feedback ${info.correct ? "right" : "wrong"}`;
-      const tag = info.correct ? (chosen ? t("correct") : `${t("correctAnswerWas")}:`) : t("incorrect");
-      o.feedback.append(h("strong", { text: `${tag} ` }), h("span", { html: info.feedback_html || "" }));
+      // The option's own feedback says whether it was right; an option not
+      // chosen but correct is named as the right answer.
+      if (!chosen) o.feedback.append(h("strong", { text: `${t("correctAnswerWas")}: ` }));
+      o.feedback.append(h("span", { html: info.feedback_html || "" }));
     }
   }
 }
