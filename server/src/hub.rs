@@ -1242,6 +1242,7 @@ impl Hub {
                     crate::xapi::insert_statement(tx.as_mut(), s, clock.hub_now_ms, "device")
                         .await?;
                 }
+                crate::dashboard::answers::record(tx.as_mut(), caller.learner_id, e).await?;
                 EventStatus::Accepted
             } else {
                 let stored = tx
