@@ -62,14 +62,16 @@ pub fn app(hub: Arc<Hub>) -> Router {
         .route(HEALTHZ, get(healthz))
         .merge(api::router())
         .merge(xapi::router())
+        .layer(axum::extract::DefaultBodyLimit::max(body_max))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(body_max))
+        // The dashboard takes uploads (packages, progress files) and sets
+        // its own, larger limits.
         .merge(dashboard::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             limiter,
             ratelimit::middleware,
         ))
-        .layer(axum::extract::DefaultBodyLimit::max(body_max))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(body_max))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(hub)
 }
