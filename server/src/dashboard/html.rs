@@ -248,6 +248,8 @@ pub enum Cell {
     Link(String, String),
     /// A status with an optional detail (`2/3`).
     Status(Status, String),
+    /// A status's colour and symbol with a word of its own (`right`).
+    Mark(Status, String),
     /// Custom HTML, and the text for CSV.
     Html(Markup, String),
 }
@@ -301,6 +303,11 @@ impl Table {
                         @if !detail.is_empty() { " " span.detail { (detail) } }
                     }
                 },
+                Cell::Mark(st, word) => html! {
+                    span class={"status " (st.class())} {
+                        span aria-hidden="true" { (st.symbol()) } " " (word)
+                    }
+                },
                 Cell::Html(m, _) => m.clone(),
             }
         };
@@ -320,7 +327,7 @@ impl Table {
                                         th scope="row" { (cell(c)) }
                                     } @else if matches!(c, Cell::Num(_)) {
                                         td.num { (cell(c)) }
-                                    } @else if let Cell::Status(st, _) = c {
+                                    } @else if let Cell::Status(st, _) | Cell::Mark(st, _) = c {
                                         td class=(st.class()) { (cell(c)) }
                                     } @else {
                                         td { (cell(c)) }
@@ -345,6 +352,7 @@ impl Table {
                     Cell::Num(s) => (true, s.clone()),
                     Cell::Status(st, d) if d.is_empty() => (false, st.word(t).to_string()),
                     Cell::Status(st, d) => (false, format!("{} {d}", st.word(t))),
+                    Cell::Mark(_, w) => (false, w.clone()),
                     Cell::Html(_, s) => (false, s.clone()),
                 })
                 .collect();

@@ -70,7 +70,7 @@ pub async fn detail(
         &[
             t.course,
             t.version,
-            t.course_status,
+            t.status,
             t.lessons_done,
             t.best_score,
             t.time_spent,
@@ -152,8 +152,8 @@ pub async fn detail(
             .map_or_else(|| a.quiz_id.clone(), |x| x.lesson(lang, &a.quiz_id));
         let when = html::datetime(Some(a.corrected_ms));
         let result = match a.passed {
-            Some(true) => Cell::Status(Status::Done, t.passed.to_string()),
-            Some(false) => Cell::Status(Status::Failed, t.not_passed.to_string()),
+            Some(true) => Cell::Mark(Status::Done, t.passed.to_string()),
+            Some(false) => Cell::Mark(Status::Failed, t.not_passed.to_string()),
             None => Cell::text(""),
         };
         let score = match (a.correct, a.total) {
@@ -208,9 +208,9 @@ pub async fn detail(
                         k.correct_ids().iter().map(|s| s.to_string()).collect();
                     (
                         if right {
-                            Cell::Status(Status::Done, t.right.to_string())
+                            Cell::Mark(Status::Done, t.right.to_string())
                         } else {
-                            Cell::Status(Status::Failed, t.wrong.to_string())
+                            Cell::Mark(Status::Failed, t.wrong.to_string())
                         },
                         describe(&correct),
                     )
@@ -243,12 +243,12 @@ pub async fn detail(
     );
     for d in &devices {
         let state = match d.revoked_ms {
-            Some(r) => Cell::Status(Status::Failed, fill(t.revoked_on, &[&html::date(Some(r))])),
+            Some(r) => Cell::Mark(Status::Failed, fill(t.revoked_on, &[&html::date(Some(r))])),
             None => match html::days_since(d.profile_last_sync_ms.or(d.last_sync_ms), now) {
                 Some(days) => {
-                    Cell::Status(Status::Done, fill(t.synced_days_ago, &[&days.to_string()]))
+                    Cell::Mark(Status::Done, fill(t.synced_days_ago, &[&days.to_string()]))
                 }
-                None => Cell::Status(Status::NotStarted, t.never_synced.to_string()),
+                None => Cell::Mark(Status::NotStarted, t.never_synced.to_string()),
             },
         };
         let action = if d.revoked_ms.is_none() {

@@ -172,7 +172,7 @@ pub async fn silent(
             Cell::link(&r.cohort, format!("/dashboard/cohorts/{}", r.cohort_id)),
             match r.last_sync_ms {
                 Some(ms) => Cell::text(html::datetime(Some(ms))),
-                None => Cell::Status(Status::NotStarted, t.never_synced.to_string()),
+                None => Cell::Mark(Status::NotStarted, t.never_synced.to_string()),
             },
             Cell::num(silent_days),
             Cell::Num(r.pending_after.map(|p| p.to_string()).unwrap_or_default()),
@@ -416,7 +416,7 @@ pub async fn items(
             .join("; ");
         let share_cell = match share {
             Some(x) if s.everyone_fails() => {
-                Cell::Status(Status::Failed, format!("{:.0}%", x * 100.0))
+                Cell::Mark(Status::Failed, format!("{:.0}%", x * 100.0))
             }
             Some(x) => Cell::Num(format!("{:.0}%", x * 100.0)),
             None => Cell::text(""),
