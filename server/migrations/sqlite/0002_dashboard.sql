@@ -36,14 +36,15 @@ CREATE TABLE quiz_answers (
 CREATE INDEX quiz_answers_version ON quiz_answers (course_id, course_version, quiz_id, question_id, options, learner_id);
 
 -- Events stored before this schema.
+-- (No JSON paths here: the hub's SQLite dialect turns every '$' into '?'.)
 INSERT INTO quiz_answers (event_id, learner_id, question_id, course_id, course_version, quiz_id, options)
 SELECT e.id, e.hub_learner_id, q.value, e.course_id, e.course_version, e.activity_id,
        COALESCE((SELECT string_agg(o.value, ',' ORDER BY o.value)
                  FROM (SELECT DISTINCT r.value AS value
-                       FROM json_each(e.content, '$.responses') rs, json_each(rs.value) r
-                       WHERE rs.key = q.value) o), '')
-FROM events e, json_each(e.content, '$.questions') q
-WHERE e.kind = 'quiz_submitted'
+                       FROM json_each(e.content) rt, json_each(rt.value) rs, json_each(rs.value) r
+                       WHERE rt.key = 'responses' AND rs.key = q.value) o), '')
+FROM events e, json_each(e.content) top, json_each(top.value) q
+WHERE e.kind = 'quiz_submitted' AND top.key = 'questions'
 ON CONFLICT DO NOTHING;
 
 -- Publisher keys (64 hex digits) whose packages the dashboard accepts. Keys

@@ -27,7 +27,7 @@ mod html;
 pub mod i18n;
 mod learners;
 pub mod queries;
-mod reports;
+pub mod reports;
 pub mod session;
 pub mod svg;
 mod texts;
