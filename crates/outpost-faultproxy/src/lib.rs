@@ -134,7 +134,8 @@ impl FaultProxy {
         format!("http://{}", self.addr)
     }
 
-    /// No network: every connection is reset at once until set back.
+    /// No network: every connection is reset at once until set back, new
+    /// ones when they open and open ones at their next byte.
     pub fn set_down(&self, down: bool) {
         self.shared.down.store(down, Ordering::SeqCst);
     }
@@ -289,6 +290,12 @@ async fn pump(
         let mut sent = 0u64;
         let mut free_at = Instant::now();
         while let Some((arrived, mut chunk)) = rx.recv().await {
+            if s.down.load(Ordering::SeqCst) {
+                // The network went while this connection was open (a
+                // pooled keep-alive one, say): it breaks like the others.
+                let _ = to.shutdown().await;
+                return Ok(true);
+            }
             let profile = *s.profile.lock().unwrap();
             let mut due = arrived + profile.latency;
             if profile.loss > 0.0 && roll(&s) < profile.loss {
@@ -422,6 +429,24 @@ mod tests {
         assert!(round_trip(&p, b"hi").await.unwrap_or_default().is_empty());
         p.set_down(false);
         assert_eq!(round_trip(&p, b"hi").await.unwrap(), b"hi");
+    }
+
+    #[tokio::test]
+    async fn going_down_breaks_open_connections_too() {
+        let up = echo_server().await;
+        let p = FaultProxy::start(up, LinkProfile::CLEAN, vec![])
+            .await
+            .unwrap();
+        let mut s = TcpStream::connect(p.addr()).await.unwrap();
+        s.write_all(b"ping").await.unwrap();
+        let mut buf = [0u8; 4];
+        s.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"ping");
+        p.set_down(true);
+        let _ = s.write_all(b"more").await;
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest).await;
+        assert!(rest.is_empty(), "nothing crosses a link that is down");
     }
 
     #[tokio::test(start_paused = true)]
