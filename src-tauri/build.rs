@@ -110,39 +110,25 @@ fn bundle_course() -> Result<(), String> {
     Ok(())
 }
 
-/// Compile and sign the course with the course compiler's library. While
-/// the flagship course is being written and does not validate yet, the demo
-/// course of the test fixtures stands in, with a warning; a course chosen
-/// explicitly with `OUTPOST_BUNDLED_COURSE` never falls back.
+/// Compile and sign the course with the course compiler's library. A course
+/// that does not validate fails the build with the compiler's messages
+/// (`path:line:col: error: …`): an app must not ship without its course.
 fn compile(
     course_dir: &Path,
     out: &Path,
     key: &ed25519_dalek::SigningKey,
 ) -> Result<PathBuf, String> {
-    let one = |dir: &Path| -> Result<PathBuf, String> {
-        let built = outpost_course::build(dir, out, key).map_err(|e| e.to_string())?;
-        match built.packages.as_slice() {
-            [p] => Ok(p.path.clone()),
-            ps => Err(format!(
-                "{} holds {} courses; the app bundles exactly one",
-                dir.display(),
-                ps.len()
-            )),
-        }
-    };
-    match one(course_dir) {
-        Ok(p) => Ok(p),
-        Err(e) if std::env::var_os("OUTPOST_BUNDLED_COURSE").is_none() => {
-            let fallback = workspace_root().join("tests/fixtures/courses/demo-course");
-            println!("cargo:rerun-if-changed={}", fallback.display());
-            let first = e.lines().take(4).collect::<Vec<_>>().join(" / ");
-            println!(
-                "cargo:warning=the flagship course {} does not build yet ({first}); bundling the demo course {} instead",
-                course_dir.display(),
-                fallback.display()
-            );
-            one(&fallback)
-        }
-        Err(e) => Err(e),
+    let built = outpost_course::build(course_dir, out, key)
+        .map_err(|e| format!("{}: {e}", course_dir.display()))?;
+    for w in &built.warnings {
+        println!("cargo:warning={w}");
+    }
+    match built.packages.as_slice() {
+        [p] => Ok(p.path.clone()),
+        ps => Err(format!(
+            "{} holds {} courses; the app bundles exactly one",
+            course_dir.display(),
+            ps.len()
+        )),
     }
 }

@@ -3,6 +3,11 @@
 //! the main thread, which draws the window), and hands back the core's own
 //! view types as JSON — the interface uses the same field names as the
 //! core. Errors become [`AppError`]: a kind and a readable message.
+//!
+//! Adding a command (the sync client's enrol, sync now, export): write it
+//! here in the same shape, list it in `gui::run`'s `generate_handler!`, and
+//! put its buttons in `#sync-actions` (ui/index.html), which the sync area
+//! already shows; [`sync_status`] is where `hub_reachable` gets its answer.
 
 use crate::error::{AppError, ErrorKind};
 use crate::gui::AppState;

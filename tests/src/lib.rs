@@ -110,6 +110,28 @@ pub fn bundled_package() -> Result<outpost_package::Package> {
     outpost_package::Package::open(&pkg).with_context(|| format!("opening {}", pkg.display()))
 }
 
+/// The key the bundled course was signed with: `OUTPOST_PUBLISHER_KEY` if
+/// the build used one, else the development key the build script made in
+/// `<target>/bundled/`. Tests sign course updates with it.
+pub fn bundled_signing_key() -> Result<ed25519_dalek::SigningKey> {
+    let path = match std::env::var_os("OUTPOST_PUBLISHER_KEY") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let bin = app_binary()?;
+            bin.parent()
+                .and_then(Path::parent)
+                .map(|t| t.join("bundled").join("publisher.key"))
+                .ok_or_else(|| anyhow!("no target directory above {}", bin.display()))?
+        }
+    };
+    outpost_package::keys::read_signing_key(&path).with_context(|| {
+        format!(
+            "the key that signed the bundled course ({})",
+            path.display()
+        )
+    })
+}
+
 /// Xvfb on a display number nobody uses.
 struct Display {
     child: Child,

@@ -4,7 +4,9 @@
 
 use anyhow::{ensure, Context, Result};
 use outpost_e2e::course::{right_answer, squash, visible_text, wrong_answer, Course};
-use outpost_e2e::{bundled_package, keep_screenshot, xpath_literal, App, Harness};
+use outpost_e2e::{
+    bundled_package, bundled_signing_key, keep_screenshot, xpath_literal, App, Harness,
+};
 use outpost_model::LessonKind;
 use std::time::Duration;
 
@@ -532,7 +534,53 @@ async fn a_bad_course_file_gets_a_clear_refusal_and_the_real_one_a_summary() -> 
         course.manifest.version
     ))
     .await?;
+
+    // An update: the next version, with the first lesson retitled, signed
+    // by the same publisher. What changes is shown before anything does.
+    let mut content = bundled.read_content()?;
+    let next = format!("{}-update", course.manifest.version);
+    let next = match course.manifest.version.rsplit_once('.') {
+        Some((head, patch)) => patch
+            .parse::<u32>()
+            .map(|p| format!("{head}.{}", p + 1))
+            .unwrap_or(next),
+        None => next,
+    };
+    content.manifest.version = next.clone();
+    content.structure.version = next.clone();
+    let (first_id, _, _) = course.lessons_in_order().remove(0);
+    for l in content
+        .lessons
+        .iter_mut()
+        .filter(|l| l.lesson_id == first_id)
+    {
+        l.title = format!("{} (revised)", l.title);
+    }
+    let update = h
+        .data_dir()
+        .join(format!("{}-{next}.opkg", course.manifest.id));
+    outpost_package::write_package(&update, &content, &bundled_signing_key()?)?;
+    app.fill("Package file", &update.display().to_string())
+        .await?;
+    app.click_button("Check the package").await?;
+    app.see(&format!(
+        "Update of {} from version {} to {next}",
+        course.title(),
+        course.manifest.version
+    ))
+    .await?;
+    let changed = app
+        .wait_xpath("//table//tr[th[normalize-space(.)='Changed']]/td")
+        .await?
+        .text()
+        .await?;
+    ensure!(changed.contains(&first_id), "changed: {changed}");
+    app.see("Your progress on lessons that remain is kept.")
+        .await?;
     keep(&app, "import").await?;
+    app.click_button("Install").await?;
+    app.see(&format!("{} version {next} is installed.", course.title()))
+        .await?;
     app.close().await?;
     Ok(())
 }
