@@ -248,13 +248,19 @@ async fn handle(client: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
     };
     let up = pump(cr, sw, shared.clone(), up_limit, false, true);
     let down = pump(sr, cw, shared.clone(), down_limit, down_reset, false);
+    tokio::pin!(up);
+    tokio::pin!(down);
     // When either direction ends because of a fault, the whole connection
-    // goes; a clean end of one direction lets the other finish.
-    let (u, d) = tokio::join!(up, down);
-    for cut in [u, d].into_iter().flatten() {
-        if cut {
-            shared.counters.faults_fired.fetch_add(1, Ordering::SeqCst);
-        }
+    // goes: the other direction is dropped with its halves, so both sockets
+    // close (with an RST where the fault is a reset) and neither end waits
+    // for bytes that will never come. A clean end of one direction lets the
+    // other finish.
+    let cut = tokio::select! {
+        u = &mut up => matches!(u, Ok(true)) || matches!(down.await, Ok(true)),
+        d = &mut down => matches!(d, Ok(true)) || matches!(up.await, Ok(true)),
+    };
+    if cut {
+        shared.counters.faults_fired.fetch_add(1, Ordering::SeqCst);
     }
     Ok(())
 }
@@ -429,6 +435,43 @@ mod tests {
         assert!(round_trip(&p, b"hi").await.unwrap_or_default().is_empty());
         p.set_down(false);
         assert_eq!(round_trip(&p, b"hi").await.unwrap(), b"hi");
+    }
+
+    /// A server that answers once the client has sent `want` bytes, and
+    /// keeps its connection open: only the proxy can end it.
+    async fn patient_server(want: usize, answer: &'static [u8]) -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    let mut got = vec![0u8; want];
+                    if s.read_exact(&mut got).await.is_ok() {
+                        let _ = s.write_all(answer).await;
+                    }
+                    let mut rest = Vec::new();
+                    let _ = s.read_to_end(&mut rest).await;
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_reset_mid_answer_reaches_a_client_that_keeps_its_side_open() {
+        let up = patient_server(4, b"0123456789").await;
+        let p = FaultProxy::start(up, LinkProfile::CLEAN, vec![Fault::ResetDown(3)])
+            .await
+            .unwrap();
+        let mut s = TcpStream::connect(p.addr()).await.unwrap();
+        s.write_all(b"GET!").await.unwrap();
+        // The client does not close its side (it waits for the answer, as
+        // an HTTP client does): the reset must still arrive.
+        let mut got = Vec::new();
+        let res = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut got)).await;
+        let ended = res.expect("the connection was left hanging");
+        assert!(ended.is_err() || got.len() <= 3, "{ended:?} {got:?}");
+        assert!(got.len() <= 3, "bytes past the reset: {got:?}");
     }
 
     #[tokio::test]
