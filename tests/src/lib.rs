@@ -402,13 +402,18 @@ impl App {
         self.click(&b).await
     }
 
-    /// Click an element as a person would: bring it to the middle of the
-    /// window first (the sticky top bar must not be in the way), then click.
+    /// Click an element as a person would: if it is off screen or under the
+    /// sticky top bar, bring it to the middle of the window first (and
+    /// otherwise leave the scroll position alone), then click.
     pub async fn click(&self, el: &Element) -> Result<()> {
         let arg = serde_json::to_value(el)?;
         self.client
             .execute(
-                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest', behavior: 'instant'});",
+                "const el = arguments[0], r = el.getBoundingClientRect();\
+                 const bar = document.querySelector('.topbar');\
+                 const top = bar ? bar.getBoundingClientRect().bottom : 0;\
+                 if (r.top < top || r.bottom > window.innerHeight) \
+                   el.scrollIntoView({block: 'center', inline: 'nearest', behavior: 'instant'});",
                 vec![arg],
             )
             .await?;
