@@ -84,6 +84,13 @@ fn bundle_course() -> Result<(), String> {
     std::fs::create_dir_all(&build_dir).map_err(|e| e.to_string())?;
 
     let built = compile(&course_dir, &build_dir, &key)?;
+    if let Ok(pkg) = outpost_package::Package::open(&built) {
+        // For the app's own tests: which course it carries.
+        println!(
+            "cargo:rustc-env=OUTPOST_BUNDLED_COURSE_ID={}",
+            pkg.manifest().id
+        );
+    }
 
     let bytes = std::fs::read(&built).map_err(|e| format!("{}: {e}", built.display()))?;
     std::fs::write(out.join("bundled.opkg"), &bytes).map_err(|e| e.to_string())?;
