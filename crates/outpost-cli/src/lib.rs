@@ -15,6 +15,10 @@
 //! outpost status [--json]
 //! outpost keys trust FILE.pub [--label TEXT]
 //! outpost keys list [--json]
+//! outpost enroll --hub URL --code CODE [--profile NAME] [--email E] [--json]
+//! outpost sync [--json]
+//! outpost export-progress --out FILE [--profile NAME] [--json]
+//! outpost import-receipt FILE [--json]
 //! ```
 //!
 //! The data directory is `--data-dir`, else `OUTPOST_DATA_DIR`, else
@@ -22,9 +26,13 @@
 //! one store. Exit codes: 0 done, 1 the operation failed (the message says
 //! why), 2 the command line is wrong.
 //!
-//! `enroll`, `sync`, `export-progress` and `import-receipt` belong to the
-//! sync client (`outpost-sync`): add them as variants of [`Command`] and
-//! arms of `execute`.
+//! `enroll`, `sync`, `export-progress` and `import-receipt` are the sync
+//! client's (`outpost-sync`). `sync` exits 0 only when every pending event
+//! of the laptop is acknowledged by the hub; otherwise 1, with what is
+//! wrong (the hub cannot be reached, events rejected and why) — the events
+//! stay on the laptop either way.
+
+mod sync_commands;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -68,8 +76,7 @@ struct Cli {
     command: Command,
 }
 
-/// Every headless command. The sync client adds `Enroll`, `Sync`,
-/// `ExportProgress` and `ImportReceipt` here.
+/// Every headless command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Install, update and list courses.
@@ -94,6 +101,51 @@ pub enum Command {
     /// Publisher keys whose course packages this laptop accepts.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Enrol a learner profile with a hub, using a code from a trainer.
+    Enroll {
+        /// The hub's address, e.g. https://hub.example.org
+        #[arg(long, value_name = "URL")]
+        hub: String,
+        /// The enrolment code.
+        #[arg(long)]
+        code: String,
+        /// The profile to enrol (needed when the laptop has several).
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+        /// The learner's e-mail: joins the learner's record on the hub if
+        /// they already enrolled another laptop with it.
+        #[arg(long, value_name = "E")]
+        email: Option<String>,
+        /// How the hub lists this laptop (default: its host name).
+        #[arg(long, value_name = "NAME")]
+        device_name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send waiting events to the hub and fetch what it has for this
+    /// laptop. Exit 0 only when every event is acknowledged.
+    Sync {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every event not yet acknowledged to a signed progress file
+    /// (for a USB stick, when there is no network).
+    ExportProgress {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Only this profile.
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import the receipt the hub wrote for a progress file: its events are
+    /// then confirmed on this laptop.
+    ImportReceipt {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -443,6 +495,33 @@ fn execute(store: &Store, command: Command, out: &mut dyn Write) -> anyhow::Resu
             writeln!(out, "Trusted publisher key {} ({label})", key_hex(&key))?;
             Ok(())
         }
+        Command::Enroll {
+            hub,
+            code,
+            profile,
+            email,
+            device_name,
+            json: as_json,
+        } => sync_commands::enroll(
+            store,
+            &hub,
+            &code,
+            profile.as_deref(),
+            email.as_deref(),
+            device_name,
+            as_json,
+            out,
+        ),
+        Command::Sync { json: as_json } => sync_commands::sync(store, as_json, out),
+        Command::ExportProgress {
+            out: file,
+            profile,
+            json: as_json,
+        } => sync_commands::export(store, &file, profile.as_deref(), as_json, out),
+        Command::ImportReceipt {
+            file,
+            json: as_json,
+        } => sync_commands::import(store, &file, as_json, out),
         Command::Keys(KeysCommand::List { json: as_json }) => {
             let keys = store.trusted_keys()?;
             if as_json {

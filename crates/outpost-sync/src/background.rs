@@ -1,0 +1,353 @@
+//! The app's background sync: a thread of its own with its own store
+//! connection, so nothing it does (network waits, fsyncs, installs) ever
+//! blocks the interface. The app talks to it through a [`SyncHandle`]:
+//! "sync now", enrolment, and a [`watch`] channel of [`SyncStatus`] that
+//! always tells the truth (pending count, phase and progress, last
+//! confirmed sync, last error in words, reachability).
+
+use crate::backoff::RetryPolicy;
+use crate::client::{SyncClient, SyncConfig};
+use crate::enroll::{enroll, Enrolled};
+use crate::error::SyncError;
+use crate::report::{Phase, SyncReport};
+use crate::sync::sync_once;
+use chrono::{DateTime, Utc};
+use outpost_learner::{ProfileId, Store};
+use serde::Serialize;
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+
+/// When the loop syncs on its own.
+#[derive(Debug, Clone)]
+pub struct LoopConfig {
+    /// Between syncs while the hub answers (new events, assignments and
+    /// updates are picked up at this pace).
+    pub interval: Duration,
+    /// While the hub does not answer: the probe's backoff (full jitter).
+    pub probe: RetryPolicy,
+    /// After [`SyncHandle::refresh`] reports new events, wait this long for
+    /// more before pushing (a learner records several in a row).
+    pub debounce: Duration,
+    /// How often the pending count is re-read from the store (the app may
+    /// record events without calling `refresh`).
+    pub status_every: Duration,
+}
+
+impl Default for LoopConfig {
+    fn default() -> Self {
+        LoopConfig {
+            interval: Duration::from_secs(15 * 60),
+            probe: RetryPolicy {
+                base: Duration::from_secs(10),
+                cap: Duration::from_secs(10 * 60),
+                attempts: u32::MAX,
+            },
+            debounce: Duration::from_secs(20),
+            status_every: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What the app's sync indicator shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncStatus {
+    /// A sync is running now; `phase` says where.
+    pub running: bool,
+    pub phase: Option<Phase>,
+    /// Events waiting for the hub (every profile of the laptop).
+    pub pending: u64,
+    pub rejected: u64,
+    pub conflicts: u64,
+    pub enrolled: bool,
+    pub hub_url: Option<String>,
+    /// Whether the hub answered the last probe; `None` before the first.
+    pub reachable: Option<bool>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The last sync the hub confirmed from start to end.
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// When the loop will sync next on its own.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The hub's clock minus this laptop's, in seconds.
+    pub clock_offset_seconds: Option<i64>,
+    /// What the last sync did (course updates installed, rejections…).
+    pub last_report: Option<SyncReport>,
+}
+
+enum Command {
+    SyncNow,
+    Refresh,
+    Enroll {
+        hub_url: String,
+        code: String,
+        profile: ProfileId,
+        email: Option<String>,
+        reply: oneshot::Sender<Result<Enrolled, SyncError>>,
+    },
+    Stop,
+}
+
+/// The running background sync. Dropping it stops the loop (a sync in
+/// flight is abandoned safely: every acknowledged batch is already marked).
+pub struct SyncHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    status: watch::Receiver<SyncStatus>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SyncHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncHandle")
+            .field("status", &*self.status.borrow())
+            .finish()
+    }
+}
+
+impl SyncHandle {
+    /// Open the store in `data_dir` (a connection of its own) and start the
+    /// loop on a thread of its own. It syncs at once if a profile is
+    /// enrolled.
+    pub fn start(
+        data_dir: &Path,
+        config: SyncConfig,
+        loop_config: LoopConfig,
+    ) -> Result<SyncHandle, SyncError> {
+        let store = Store::open(data_dir)?;
+        let client = SyncClient::new(config)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (status_tx, status_rx) = watch::channel(read_status(&store, None));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| SyncError::Store(format!("cannot start the sync thread: {e}")))?;
+        let thread = std::thread::Builder::new()
+            .name("outpost-sync".into())
+            .spawn(move || {
+                runtime.block_on(run(store, client, loop_config, rx, status_tx));
+            })
+            .map_err(|e| SyncError::Store(format!("cannot start the sync thread: {e}")))?;
+        Ok(SyncHandle {
+            commands: tx,
+            status: status_rx,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sync as soon as possible (a sync already running finishes first,
+    /// then another starts).
+    pub fn sync_now(&self) {
+        let _ = self.commands.send(Command::SyncNow);
+    }
+
+    /// The app recorded events: update the pending count now, and push them
+    /// soon if the hub is reachable.
+    pub fn refresh(&self) {
+        let _ = self.commands.send(Command::Refresh);
+    }
+
+    /// Enrol a profile (see [`crate::enroll`]); a sync follows.
+    pub async fn enroll(
+        &self,
+        hub_url: &str,
+        code: &str,
+        profile: ProfileId,
+        email: Option<&str>,
+    ) -> Result<Enrolled, SyncError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Enroll {
+                hub_url: hub_url.to_string(),
+                code: code.to_string(),
+                profile,
+                email: email.map(str::to_string),
+                reply,
+            })
+            .map_err(|_| SyncError::Store("the sync thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| SyncError::Store("the sync thread has stopped".into()))?
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status.borrow().clone()
+    }
+
+    /// A receiver that wakes on every status change.
+    pub fn subscribe(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+
+    /// Stop the loop and wait for its thread.
+    pub fn stop(mut self) {
+        let _ = self.commands.send(Command::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Stop);
+    }
+}
+
+fn read_status(store: &Store, previous: Option<&SyncStatus>) -> SyncStatus {
+    let mut s = previous.cloned().unwrap_or(SyncStatus {
+        running: false,
+        phase: None,
+        pending: 0,
+        rejected: 0,
+        conflicts: 0,
+        enrolled: false,
+        hub_url: None,
+        reachable: None,
+        last_attempt_at: None,
+        last_success_at: None,
+        last_error: None,
+        next_attempt_at: None,
+        clock_offset_seconds: None,
+        last_report: None,
+    });
+    match store.status() {
+        Ok(st) => {
+            s.pending = st.pending;
+            s.rejected = st.rejected;
+            s.conflicts = st.conflicts;
+            s.enrolled = st.enrolled_profiles > 0;
+            s.hub_url = st.hub_url;
+            s.last_attempt_at = st.last_attempt_at;
+            s.last_success_at = st.last_success_at;
+            s.last_error = st.last_error;
+        }
+        Err(e) => s.last_error = Some(SyncError::from(e).to_string()),
+    }
+    s
+}
+
+fn wall_clock(at: Instant) -> DateTime<Utc> {
+    let ahead = at.saturating_duration_since(Instant::now());
+    Utc::now() + chrono::Duration::from_std(ahead).unwrap_or_default()
+}
+
+async fn run(
+    store: Store,
+    client: SyncClient,
+    cfg: LoopConfig,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    status: watch::Sender<SyncStatus>,
+) {
+    let publish = |f: &dyn Fn(&mut SyncStatus)| status.send_modify(|s| f(s));
+    let mut next_sync: Option<Instant> = Some(Instant::now());
+    let mut failures = 0u32;
+    loop {
+        let current = read_status(&store, Some(&status.borrow()));
+        let enrolled = current.enrolled;
+        status.send_if_modified(|s| {
+            let changed = *s != current;
+            *s = current;
+            changed
+        });
+        let now = Instant::now();
+        if enrolled && next_sync.is_some_and(|t| t <= now) {
+            let report = {
+                publish(&|s| {
+                    s.running = true;
+                    s.phase = None;
+                });
+                let observer = |p: &Phase| {
+                    let p = p.clone();
+                    status.send_modify(|s| s.phase = Some(p));
+                };
+                let sync = sync_once(&store, &client, &observer);
+                tokio::pin!(sync);
+                let mut again = false;
+                let report = loop {
+                    tokio::select! {
+                        r = &mut sync => break Some(r),
+                        c = commands.recv() => match c {
+                            None | Some(Command::Stop) => break None,
+                            Some(Command::SyncNow) => again = true,
+                            Some(Command::Refresh) => {}
+                            Some(Command::Enroll { reply, .. }) => {
+                                let _ = reply.send(Err(SyncError::BadInput(
+                                    "a sync is running: enrol again when it has finished".into(),
+                                )));
+                            }
+                        }
+                    }
+                };
+                let Some(report) = report else { return };
+                if again {
+                    next_sync = Some(Instant::now());
+                }
+                report
+            };
+            let unreachable = report.reachable == Some(false)
+                || report.errors.iter().any(SyncError::is_transient);
+            let wait = if unreachable {
+                failures += 1;
+                cfg.probe
+                    .jittered(failures - 1)
+                    .max(Duration::from_millis(100))
+            } else {
+                failures = 0;
+                cfg.interval
+            };
+            if next_sync.is_none_or(|t| t <= now) {
+                next_sync = Some(Instant::now() + wait);
+            }
+            let fresh = read_status(&store, Some(&status.borrow()));
+            status.send_modify(|s| {
+                *s = fresh;
+                s.running = false;
+                s.phase = None;
+                s.reachable = report.reachable.or(s.reachable);
+                if report.clock_offset_seconds.is_some() {
+                    s.clock_offset_seconds = report.clock_offset_seconds;
+                }
+                s.next_attempt_at = next_sync.map(wall_clock);
+                s.last_report = Some(report);
+            });
+            continue;
+        }
+        if !enrolled {
+            next_sync = None;
+        }
+        status.send_if_modified(|s| {
+            let next = next_sync.map(wall_clock);
+            // Only a real change of plan is news (not the clock's drift).
+            let changed = s.next_attempt_at.is_some() != next.is_some();
+            s.next_attempt_at = next;
+            changed
+        });
+        let wake = match next_sync {
+            Some(t) => t.min(now + cfg.status_every),
+            None => now + cfg.status_every,
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(wake) => {}
+            c = commands.recv() => match c {
+                None | Some(Command::Stop) => return,
+                Some(Command::SyncNow) => next_sync = Some(Instant::now()),
+                Some(Command::Refresh) => {
+                    let pending = store.status().map(|s| s.pending).unwrap_or(0);
+                    let reachable = status.borrow().reachable == Some(true);
+                    if pending > 0 && reachable {
+                        let soon = Instant::now() + cfg.debounce;
+                        next_sync = Some(next_sync.map_or(soon, |t| t.min(soon)));
+                    }
+                }
+                Some(Command::Enroll { hub_url, code, profile, email, reply }) => {
+                    let r = enroll(&store, &client, &hub_url, &code, profile, email.as_deref()).await;
+                    if r.is_ok() {
+                        next_sync = Some(Instant::now());
+                    }
+                    let _ = reply.send(r);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The USB path: progress files out, receipts back. No network.
+//!
+//! A progress file is written to a temporary file in the target folder,
+//! fsynced, read back and checked, then renamed over the final name and the
+//! folder fsynced: a stick pulled out half-way leaves at most a hidden
+//! `.NAME.tmp-…` file, never a half-written file under the final name.
+
+use crate::error::SyncError;
+use outpost_learner::{ProfileId, Store, SyncOutcome};
+use outpost_protocol::limits::{MAX_EVENTS_PER_FILE, MAX_FILE_BYTES};
+use outpost_protocol::{
+    public_key_from_hex, read_progress_file, read_receipt, write_progress_file, EventStatus,
+    ProgressFile, PROTOCOL_VERSION,
+};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+/// One progress file written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedFile {
+    pub path: PathBuf,
+    pub profile: ProfileId,
+    pub profile_name: String,
+    pub file_id: Uuid,
+    pub events: usize,
+    /// Events of this profile left out because a file holds at most
+    /// [`MAX_EVENTS_PER_FILE`]: export again after importing the receipt.
+    pub left_for_next_file: u64,
+}
+
+/// What [`export_progress`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Export {
+    pub files: Vec<ExportedFile>,
+    /// Profiles with pending events that are not enrolled: their events
+    /// cannot be imported by a hub until they are.
+    pub not_enrolled: Vec<String>,
+}
+
+/// Write every unacknowledged event of each enrolled profile (or only of
+/// `only`) to signed progress files. With one profile to export the file
+/// is `out`; with several, `out`'s name gets `-<profile>` before its
+/// extension, one file each. Profiles with nothing pending get no file.
+pub fn export_progress(
+    store: &Store,
+    out: &Path,
+    only: Option<ProfileId>,
+) -> Result<Export, SyncError> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| SyncError::BadInput(format!("{} is not a file name", out.display())))?;
+    let mut not_enrolled = Vec::new();
+    let mut todo = Vec::new();
+    let enrolled: Vec<ProfileId> = store.enrolments()?.iter().map(|e| e.profile).collect();
+    for p in store.profiles()? {
+        if only.is_some_and(|o| o != p.id) {
+            continue;
+        }
+        let pending = store.pending_count(p.id)?;
+        if pending == 0 {
+            continue;
+        }
+        if !enrolled.contains(&p.id) {
+            not_enrolled.push(p.name);
+            continue;
+        }
+        todo.push((p, pending));
+    }
+    if let Some(o) = only {
+        store.profile(o)?;
+        if !enrolled.contains(&o) {
+            return Err(SyncError::BadInput(
+                "this profile is not enrolled with a hub: enrol it first, so the hub knows this laptop's key".into(),
+            ));
+        }
+    }
+    let key = store.device_signing_key()?;
+    let several = todo.len() > 1;
+    let mut files = Vec::new();
+    for (p, pending) in todo {
+        let events = store.pending_events_of(p.id, MAX_EVENTS_PER_FILE)?;
+        let path = if several {
+            let (stem, ext) = match name.rsplit_once('.') {
+                Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
+                _ => (name.clone(), String::new()),
+            };
+            let who: String = p
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            out.with_file_name(format!("{stem}-{who}{ext}"))
+        } else {
+            out.to_path_buf()
+        };
+        let file = ProgressFile {
+            protocol: PROTOCOL_VERSION,
+            file_id: Uuid::now_v7(),
+            device_id: store.device_id(),
+            learner_id: p.id.0,
+            created_at: store.clock(),
+            events,
+        };
+        let bytes = write_progress_file(&file, &key);
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(SyncError::BadInput(format!(
+                "the progress file of {} would be {} bytes, more than a hub accepts; sync online instead",
+                p.name,
+                bytes.len()
+            )));
+        }
+        let expected = file.events.len();
+        let public = key.verifying_key();
+        write_atomically(&path, &bytes, |written| {
+            // Check what is on the stick, not what is in memory.
+            let back = read_progress_file(written)
+                .and_then(|f| f.verify(&public))
+                .map_err(|e| e.to_string())?;
+            if back.events.len() != expected || back.file_id != file.file_id {
+                return Err("the file read back is not the one written".into());
+            }
+            Ok(())
+        })?;
+        files.push(ExportedFile {
+            path,
+            profile: p.id,
+            profile_name: p.name,
+            file_id: file.file_id,
+            events: expected,
+            left_for_next_file: pending.saturating_sub(expected as u64),
+        });
+    }
+    Ok(Export {
+        files,
+        not_enrolled,
+    })
+}
+
+/// Write `bytes` to `path` completely or not at all: temporary file in the
+/// same folder, fsync, `check` on the bytes read back, rename, fsync the
+/// folder.
+pub fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    check: impl FnOnce(&[u8]) -> Result<(), String>,
+) -> Result<(), SyncError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| SyncError::BadInput(format!("{} is not a file name", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        Uuid::new_v4().simple()
+    ));
+    let result = (|| -> Result<(), SyncError> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| SyncError::file(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| SyncError::file(&tmp, e))?;
+        f.sync_all().map_err(|e| SyncError::file(&tmp, e))?;
+        drop(f);
+        let back = std::fs::read(&tmp).map_err(|e| SyncError::file(&tmp, e))?;
+        if back != bytes {
+            return Err(SyncError::file(
+                &tmp,
+                "the file read back differs from what was written (is the drive failing?)",
+            ));
+        }
+        check(&back).map_err(|e| SyncError::file(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| SyncError::file(path, e))?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// What importing a receipt did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceiptImport {
+    pub file_id: Uuid,
+    pub profile: ProfileId,
+    pub profile_name: String,
+    /// The receipt had been imported before: nothing was marked again.
+    pub already_imported: bool,
+    /// Events now marked confirmed by this receipt.
+    pub confirmed: usize,
+    /// Events that were confirmed already (by an online sync, say).
+    pub already_confirmed: usize,
+    /// Refused by the hub, with its reason; kept on the laptop.
+    pub rejected: Vec<(Uuid, String)>,
+    /// The hub holds different events under these ids; kept on the laptop.
+    pub conflicts: Vec<Uuid>,
+    /// Ids that are not events of this laptop.
+    pub unknown: usize,
+}
+
+/// Import a receipt the hub wrote for one of this laptop's progress files:
+/// check that it is for this device and one of its enrolled profiles,
+/// verify the hub's signature with the key stored at enrolment, and mark
+/// the events the hub holds as confirmed. A receipt counts once.
+pub fn import_receipt(store: &Store, path: &Path) -> Result<ReceiptImport, SyncError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| SyncError::file(path, e))?
+        .len();
+    if size > MAX_FILE_BYTES as u64 {
+        return Err(SyncError::file(
+            path,
+            format!("{size} bytes: too large to be a receipt"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| SyncError::file(path, e))?;
+    let opened = read_receipt(&bytes).map_err(|e| SyncError::file(path, e))?;
+    let claimed = opened.claimed().clone();
+    if claimed.device_id != store.device_id() {
+        return Err(SyncError::Receipt(format!(
+            "this receipt is for device {}, not for this laptop ({}): import it on the laptop that wrote the progress file",
+            claimed.device_id,
+            store.device_id()
+        )));
+    }
+    let profile = ProfileId(claimed.learner_id);
+    let who = store.profile(profile).map_err(|_| {
+        SyncError::Receipt(format!(
+            "this receipt is for learner profile {}, which is not on this laptop",
+            claimed.learner_id
+        ))
+    })?;
+    let enrolment = store.enrolment(profile)?.ok_or_else(|| {
+        SyncError::Receipt(format!(
+            "{} is not enrolled with a hub on this laptop, so the receipt's signature cannot be checked",
+            who.name
+        ))
+    })?;
+    let key = enrolment
+        .hub_public_key
+        .as_deref()
+        .and_then(public_key_from_hex)
+        .ok_or_else(|| {
+            SyncError::Receipt(format!(
+                "the hub key of {}'s enrolment is missing: enrol again, then import the receipt",
+                who.name
+            ))
+        })?;
+    let receipt = opened.verify(&key).map_err(|e| SyncError::file(path, e))?;
+    let mut marks = Vec::with_capacity(receipt.results.len());
+    let mut rejected = Vec::new();
+    let mut conflicts = Vec::new();
+    for r in &receipt.results {
+        let outcome = match &r.status {
+            EventStatus::Accepted | EventStatus::Duplicate => SyncOutcome::Receipted,
+            EventStatus::Conflict => {
+                conflicts.push(r.id);
+                SyncOutcome::Conflict(crate::sync::CONFLICT_DETAIL.into())
+            }
+            EventStatus::Rejected { reason } => {
+                rejected.push((r.id, reason.clone()));
+                SyncOutcome::Rejected(reason.clone())
+            }
+        };
+        marks.push((r.id, outcome));
+    }
+    // What the receipt will change, counted before it is applied.
+    let (mut to_confirm, mut already_confirmed) = (0, 0);
+    for (id, o) in &marks {
+        if matches!(o, SyncOutcome::Receipted) {
+            match store.sync_state(*id)? {
+                Some(s) if s.confirmed() => already_confirmed += 1,
+                Some(_) => to_confirm += 1,
+                None => {}
+            }
+        }
+    }
+    let mut out = ReceiptImport {
+        file_id: receipt.file_id,
+        profile,
+        profile_name: who.name,
+        already_imported: false,
+        confirmed: to_confirm,
+        already_confirmed,
+        rejected,
+        conflicts,
+        unknown: 0,
+    };
+    match store.import_receipt(receipt.file_id, profile, &marks)? {
+        None => {
+            out.already_imported = true;
+            out.confirmed = 0;
+        }
+        Some(report) => out.unknown = report.unknown.len(),
+    }
+    Ok(out)
+}
