@@ -419,7 +419,7 @@ async fn the_handbook_search_opens_the_lesson_at_the_match() -> Result<()> {
     go_nav(&app, "Search the handbook").await?;
     app.fill("Search all courses", &term).await?;
     app.click_button("Search").await?;
-    app.see("results for").await?;
+    app.see("for “").await?;
     let hit = app.link(&lesson_title).await?;
     // The snippet highlights the word.
     let marked = app

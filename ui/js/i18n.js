@@ -155,6 +155,7 @@ const en = {
   searchButton: "Search",
   searchHint: "For example: evacuation, consular register, contingency plan.",
   noResults: "Nothing found for “{q}”.",
+  resultsOne: "1 result for “{q}”",
   resultsCount: "{n} results for “{q}”",
 
   importTitle: "Import a course",
@@ -326,6 +327,7 @@ const fr = {
   searchButton: "Rechercher",
   searchHint: "Par exemple : évacuation, registre consulaire, plan d’urgence.",
   noResults: "Aucun résultat pour « {q} ».",
+  resultsOne: "1 résultat pour « {q} »",
   resultsCount: "{n} résultats pour « {q} »",
 
   importTitle: "Importer un cours",
@@ -497,6 +499,7 @@ const es = {
   searchButton: "Buscar",
   searchHint: "Por ejemplo: evacuación, registro consular, plan de contingencia.",
   noResults: "No se encontró nada para «{q}».",
+  resultsOne: "1 resultado para «{q}»",
   resultsCount: "{n} resultados para «{q}»",
 
   importTitle: "Importar un curso",
@@ -668,6 +671,7 @@ const ar = {
   searchButton: "بحث",
   searchHint: "مثلًا: الإجلاء، السجل القنصلي، خطة الطوارئ.",
   noResults: "لم يُعثر على نتائج لـ «{q}».",
+  resultsOne: "نتيجة واحدة لـ «{q}»",
   resultsCount: "{n} نتيجة لـ «{q}»",
 
   importTitle: "استيراد دورة",

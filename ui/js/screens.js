@@ -346,7 +346,7 @@ export async function search(main, query) {
     results.append(h("h2", { id: "results-title", text: t("noResults", { q: query }) }));
     return;
   }
-  results.append(h("h2", { id: "results-title", text: t("resultsCount", { n: hits.length, q: query }) }));
+  results.append(h("h2", { id: "results-title", text: hits.length === 1 ? t("resultsOne", { q: query }) : t("resultsCount", { n: hits.length, q: query }) }));
   const ul = h("ul", { class: "results" });
   for (const r of hits) {
     ul.append(
