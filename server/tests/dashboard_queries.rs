@@ -21,6 +21,7 @@ both!(
     a_busy_address_is_locked_out,
     revoking_on_the_dashboard_stops_the_device,
     bad_form_input_gets_a_precise_refusal,
+    pages_over_many_courses_answer,
 );
 
 async fn reports_add_up(b: Backend) {
@@ -626,4 +627,35 @@ async fn bad_form_input_gets_a_precise_refusal(b: Backend) {
         )
         .await;
     assert_eq!(res.status(), 403);
+}
+
+/// A page that reads the texts of many courses answers (regression: a
+/// page that held its transaction while the texts were read waited on
+/// itself once SQLite's four readers went round).
+async fn pages_over_many_courses_answer(b: Backend) {
+    let s = seed(b).await;
+    for i in 1..=6 {
+        let mut content = outpost_package::sample::content("1.0.0");
+        content.manifest.id = format!("course-{i}");
+        content.structure.id = format!("course-{i}");
+        let path = s.f.place.dir.path().join(format!("course-{i}.opkg"));
+        outpost_package::write_package(&path, &content, &publisher_key()).unwrap();
+        s.f.hub()
+            .publish_file(&path, &publisher_key().verifying_key())
+            .await
+            .unwrap();
+    }
+    let web = Web::login(&s.f.server.url(), "ada", PASSWORD).await;
+    for path in [
+        format!("/dashboard/cohorts/{}", s.dakar),
+        "/dashboard/items?course=course-6".to_string(),
+        "/dashboard/courses".to_string(),
+        "/dashboard/overdue".to_string(),
+        format!("/dashboard/learners/{}", s.amina.enrolled.learner_id),
+    ] {
+        let res = tokio::time::timeout(std::time::Duration::from_secs(60), web.get(&path))
+            .await
+            .unwrap_or_else(|_| panic!("{path} did not answer"));
+        assert_eq!(res.status(), 200, "{path}");
+    }
 }

@@ -233,8 +233,11 @@ pub async fn overview(
     let csv = wants_csv(q.format.as_deref());
     let mut pager = Pager::parse(t, q.page.as_deref(), PER_PAGE)?;
     let latest = hub.latest_packages().await?;
+    // No transaction is held across the hub's own reads (course texts,
+    // structures), which begin theirs: SQLite's readers are a small pool.
     let mut tx = hub.db.begin(Mode::Read).await?;
     let assigned = queries::assignments(tx.as_mut(), &cohort.id).await?;
+    drop(tx);
     // Assigned courses first, then the other published ones.
     let mut courses: Vec<String> = assigned.iter().map(|a| a.course_id.clone()).collect();
     for c in latest.keys() {
@@ -276,6 +279,7 @@ pub async fn overview(
             .find(|a| &a.course_id == course)
             .and_then(|a| a.due.clone());
         let past_due = due.as_deref().is_some_and(|d| d < today.as_str());
+        let mut tx = hub.db.begin(Mode::Read).await?;
         let stats = queries::course_stats(tx.as_mut(), &cohort.id, course).await?;
         pager.total = stats.learners;
         let (limit, offset) = if csv {
@@ -504,7 +508,6 @@ pub async fn overview(
             });
         }
     }
-    drop(tx);
     if let Some((name, body)) = csv_out {
         return Ok(html::csv_response(&name, body));
     }

@@ -328,6 +328,8 @@ pub async fn items(
         None => None,
     };
     let (cohorts, _) = queries::cohorts(tx.as_mut(), v.trainer(), 1000, 0).await?;
+    // Course texts are read in transactions of their own.
+    drop(tx);
     let mut labels = Vec::new();
     let mut courses: Vec<(String, String)> = Vec::new();
     for p in &packages {
@@ -344,10 +346,10 @@ pub async fn items(
         ));
     }
     let Some(chosen) = chosen else {
-        drop(tx);
         let body = html! { p { (t.no_courses_yet) } };
         return Ok(page(&v, t.nav_items, Nav::Items, body));
     };
+    let mut tx = hub.db.begin(Mode::Read).await?;
     let counts = queries::answer_counts(
         tx.as_mut(),
         v.trainer(),
