@@ -178,6 +178,8 @@ async fn a_learner_studies_the_course_to_its_certificate_and_is_resumed_after_a_
     let h = Harness::start("journey")?;
     let app = h.launch().await?;
 
+    app.heading("Welcome to Outpost").await?;
+    keep(&app, "welcome").await?;
     create_profile(&app, "Amina Diallo", "English").await?;
     app.heading("Your courses").await?;
     // The sync area is honest from the first screen on.
@@ -644,6 +646,56 @@ async fn the_keyboard_alone_reaches_a_lesson_and_focus_is_always_visible() -> Re
     ensure!(found, "the course is reachable with Tab");
     press(&app, ENTER).await?;
     app.heading("To complete this course").await?;
+    app.close().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_french_learner_reads_french_where_the_course_has_it_and_is_told_where_not() -> Result<()>
+{
+    // The demo course has English and French; the flagship only English.
+    let h = Harness::start("french")?;
+    let demo_dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/courses/demo-course");
+    let built = outpost_course::build(&demo_dir, h.data_dir(), &bundled_signing_key()?)?;
+    let demo = outpost_package::Package::open(&built.packages[0].path)?;
+    let demo_fr = demo.manifest().title_in("fr").0.to_string();
+    let first = &demo.structure().modules[0].lessons[0].id;
+    let lesson_fr = demo
+        .lesson("fr", first)?
+        .context("the demo course has French text")?
+        .title;
+    let flagship = Course::read(&bundled_package()?)?;
+
+    let app = h.launch().await?;
+    create_profile(&app, "Awa", "Français").await?;
+    app.heading("Vos cours").await?;
+    go_nav(&app, "Importer un cours").await?;
+    app.fill(
+        "Fichier du paquet",
+        &built.packages[0].path.display().to_string(),
+    )
+    .await?;
+    app.click_button("Vérifier le paquet").await?;
+    app.click_button("Installer").await?;
+    app.see("est installé").await?;
+
+    go_nav(&app, "Cours").await?;
+    follow(&app, &demo_fr).await?;
+    app.heading("Pour terminer ce cours").await?;
+    follow(&app, &lesson_fr).await?;
+    app.heading(&lesson_fr).await?;
+    let notes = app
+        .client
+        .find_all(fantoccini::Locator::Css(".note-fallback"))
+        .await?;
+    ensure!(notes.is_empty(), "French text needs no fallback note");
+    keep(&app, "lesson-fr").await?;
+
+    go_nav(&app, "Cours").await?;
+    follow(&app, flagship.title()).await?;
+    app.see("Ce contenu n’existe pas en Français ; il est affiché en English.")
+        .await?;
     app.close().await?;
     Ok(())
 }
