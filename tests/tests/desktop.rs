@@ -699,3 +699,28 @@ async fn a_french_learner_reads_french_where_the_course_has_it_and_is_told_where
     app.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_data_folder_that_is_not_outposts_gets_a_message_not_a_blank_window() -> Result<()> {
+    let h = Harness::start("bad-data")?;
+    // Someone pointed the app at a folder whose database is something else.
+    std::fs::write(
+        h.data_dir().join("outpost.db"),
+        b"SQLite format 3\0 this is not really a database at all, just bytes",
+    )?;
+    let app = h.launch().await?;
+    app.heading("Something went wrong").await?;
+    let panel = app
+        .wait_xpath("//*[@role='alert'][contains(@class,'error-panel')]")
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        panel.contains("outpost.db"),
+        "the message names the file: {panel}"
+    );
+    app.button("Try again").await?;
+    keep(&app, "error").await?;
+    app.close().await?;
+    Ok(())
+}

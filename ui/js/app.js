@@ -166,6 +166,7 @@ async function start() {
     setProfile(current);
   } catch (e) {
     setLanguage("en");
+    document.querySelector(".shell").classList.add("no-nav");
     renderError(clear(main()), e);
     document.body.dataset.ready = "";
     return;
