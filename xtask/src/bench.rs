@@ -9,9 +9,25 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 pub fn bench(args: &[String]) -> Result {
+    // `cargo bench` builds the benchmarks in release but not the app they
+    // drive: build the app as it ships (UI embedded) so the numbers are real.
+    step(
+        "build the release app",
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "outpost-app",
+            "--features",
+            "tauri/custom-protocol",
+        ]),
+    )?;
     step(
         "benchmarks",
-        cargo().args(["bench", "--workspace"]).args(args),
+        cargo().args(["bench", "--workspace"]).args(args).env(
+            "OUTPOST_APP_BIN",
+            target_dir().join("release").join("outpost"),
+        ),
     )?;
     let mut rows = Vec::new();
     collect(&target_dir().join("criterion"), &mut rows);
