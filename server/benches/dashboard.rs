@@ -119,7 +119,11 @@ async fn enrol_and_sync(hub: Arc<Hub>, code: String, i: usize) {
             learner_id: profile,
             learner_name: format!("Learner {i:05}"),
             email: None,
-            language: if i.is_multiple_of(3) { "fr".into() } else { "en".into() },
+            language: if i.is_multiple_of(3) {
+                "fr".into()
+            } else {
+                "en".into()
+            },
         })
         .await
         .expect("enrol");
@@ -298,6 +302,14 @@ async fn measure(s: &Seeded, runs: usize) -> Vec<(String, (Duration, Duration))>
     .await
     .unwrap()
     .learners;
+    let post_size = queries::course_stats(
+        hub.db.begin(Mode::Read).await.unwrap().as_mut(),
+        &post,
+        "demo",
+    )
+    .await
+    .unwrap()
+    .learners;
     let last_page = ((hq_size - 1) / 50 * 50).max(0);
     let mut out = Vec::new();
     macro_rules! m {
@@ -331,7 +343,7 @@ async fn measure(s: &Seeded, runs: usize) -> Vec<(String, (Duration, Duration))>
         q!(hub, |tx| queries::best_scores(tx, h, "demo"))
     );
     m!(
-        "course results, post of 500",
+        format!("course results, cohort of {post_size}"),
         q!(hub, |tx| queries::course_stats(tx, c, "demo"))
     );
     m!(

@@ -369,5 +369,31 @@ async fn scope_csrf_sign_out_lockout_and_french() {
     assert!(b.text("header nav").await.contains("Appareils silencieux"));
     b.goto("/dashboard/cohorts").await;
     assert_eq!(b.text("h1").await, "Cohortes");
+
+    // From the keyboard: the first Tab reaches the skip link, which moves
+    // focus to the content; every form field has its label.
+    b.c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    let focused = b.c.active_element().await.unwrap();
+    assert_eq!(focused.text().await.unwrap(), "Aller au contenu");
+    assert_eq!(
+        focused.attr("href").await.unwrap().as_deref(),
+        Some("#main")
+    );
+    let outline = focused.css_value("outline-style").await.unwrap();
+    assert_eq!(outline, "solid", "focus is visible");
+    let unlabelled: serde_json::Value =
+        b.c.execute(
+            "return [...document.querySelectorAll('input:not([type=hidden]), select')]\
+               .filter(e => !document.querySelector(`label[for='${e.id}']`)).length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(unlabelled, 0);
     b.close().await;
 }
