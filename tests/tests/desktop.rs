@@ -359,7 +359,8 @@ async fn arabic_turns_the_whole_layout_right_to_left() -> Result<()> {
     // the learner is told so, in Arabic.
     follow(&app, course.title()).await?;
     if !course.manifest.languages.iter().any(|l| l == "ar") {
-        app.see("هذا المحتوى غير متوفر باللغة").await?;
+        // The languages are named in Arabic, not as their endonyms.
+        app.see("وهو معروض باللغة الإنجليزية").await?;
     }
     app.heading("لإكمال هذه الدورة").await?;
     keep(&app, "outline-ar").await?;
@@ -694,7 +695,7 @@ async fn a_french_learner_reads_french_where_the_course_has_it_and_is_told_where
 
     go_nav(&app, "Cours").await?;
     follow(&app, flagship.title()).await?;
-    app.see("Ce contenu n’existe pas en Français ; il est affiché en English.")
+    app.see("Ce contenu n’existe pas en français ; il est affiché en anglais.")
         .await?;
     app.close().await?;
     Ok(())

@@ -14,6 +14,18 @@ export const LANGUAGE_NAMES = {
 
 export const RTL = new Set(["ar"]);
 
+// A language's name in the interface language ("anglais" in French), for
+// sentences such as the fallback note; the endonym if the engine cannot say.
+export function languageNameInInterface(code) {
+  try {
+    const name = new Intl.DisplayNames([current], { type: "language" }).of(code);
+    if (name && name !== code) return name;
+  } catch (_) {
+    // Older engines have no Intl.DisplayNames: fall through.
+  }
+  return LANGUAGE_NAMES[code] || code;
+}
+
 const en = {
   appName: "Outpost",
   skipToContent: "Skip to content",

@@ -3,7 +3,7 @@
 
 import { call, openFileDialog } from "./api.js";
 import { h, clear, field, progressBar, sizeBars, snippetNodes, percent } from "./dom.js";
-import { LANGUAGES, LANGUAGE_NAMES, setLanguage, t, formatDate, formatDuration, language, content } from "./i18n.js";
+import { LANGUAGES, LANGUAGE_NAMES, languageNameInInterface, setLanguage, t, formatDate, formatDuration, language, content } from "./i18n.js";
 import { state, go, setProfile, showError, hideError, announce, refreshSync } from "./app.js";
 
 
@@ -21,7 +21,7 @@ export function fallbackNote(view) {
   return h("p", {
     class: "note-fallback",
     role: "note",
-    text: t("contentFallback", { wanted: LANGUAGE_NAMES[language()] || language(), shown: LANGUAGE_NAMES[view.lang] || view.lang }),
+    text: t("contentFallback", { wanted: languageNameInInterface(language()), shown: languageNameInInterface(view.lang) }),
   });
 }
 
