@@ -354,6 +354,8 @@ async fn csv_is_quoted_and_safe_to_open(b: Backend) {
         "/dashboard/silent?days=0&format=csv".to_string(),
         "/dashboard/items?course=demo&version=1.0.0&format=csv".to_string(),
         "/dashboard/courses?format=csv".to_string(),
+        "/dashboard/courses?format=csv&table=keys".to_string(),
+        "/dashboard/silent?days=0&format=csv&table=cohorts".to_string(),
     ] {
         let rows = web.csv(&path).await;
         assert!(rows.len() >= 2, "{path}: {rows:?}");

@@ -26,6 +26,7 @@ const STAGED_HOURS: i64 = 24;
 #[derive(serde::Deserialize, Default)]
 pub struct CoursesQuery {
     format: Option<String>,
+    table: Option<String>,
     done: Option<String>,
 }
 
@@ -78,9 +79,6 @@ pub async fn list(
             Cell::text(html::date(used.and_then(|u| u.last_activity_ms))),
         ]);
     }
-    if wants_csv(q.format.as_deref()) {
-        return Ok(html::csv_response("course-versions", table.csv(t)));
-    }
     let mut key_table = Table::new(t.trusted_keys, &[t.publisher_key, t.name]);
     for (k, name) in &keys {
         key_table.rows.push(vec![
@@ -91,6 +89,12 @@ pub async fn list(
                 name.clone()
             }),
         ]);
+    }
+    if wants_csv(q.format.as_deref()) {
+        return Ok(match q.table.as_deref() {
+            Some("keys") => html::csv_response("publisher-keys", key_table.csv(t)),
+            _ => html::csv_response("course-versions", table.csv(t)),
+        });
     }
     let body = html! {
         (html::notice(t, q.done.as_deref()))
@@ -111,6 +115,7 @@ pub async fn list(
         section aria-labelledby="keys" {
             h2 id="keys" { (t.trusted_keys) }
             (key_table.html(t))
+            (csv_link(t, "/dashboard/courses?format=csv&table=keys"))
             @if v.is_admin() {
                 form method="post" action="/dashboard/courses/keys" {
                     input type="hidden" name="csrf" value=(v.csrf);

@@ -112,6 +112,7 @@ pub async fn overdue(
 #[derive(serde::Deserialize, Default)]
 pub struct SilentQuery {
     days: Option<String>,
+    table: Option<String>,
     page: Option<String>,
     format: Option<String>,
     done: Option<String>,
@@ -144,7 +145,8 @@ pub async fn silent(
     };
     let mut tx = hub.db.begin(Mode::Read).await?;
     let (rows, total) = queries::silent(tx.as_mut(), v.trainer(), cutoff, limit, offset).await?;
-    let by_cohort = if csv {
+    let per_cohort = q.table.as_deref() == Some("cohorts");
+    let by_cohort = if csv && !per_cohort {
         Vec::new()
     } else {
         queries::silent_by_cohort(tx.as_mut(), v.trainer(), cutoff).await?
@@ -178,7 +180,7 @@ pub async fn silent(
             Cell::Num(r.pending_after.map(|p| p.to_string()).unwrap_or_default()),
         ]);
     }
-    if csv {
+    if csv && !per_cohort {
         return Ok(html::csv_response(
             &format!("silent-{days}-days"),
             table.csv(t),
@@ -198,6 +200,12 @@ pub async fn silent(
             Cell::num(c.pending),
         ]);
     }
+    if csv {
+        return Ok(html::csv_response(
+            &format!("silent-{days}-days-by-cohort"),
+            summary.csv(t),
+        ));
+    }
     let d = days.to_string();
     let body = html! {
         (html::notice(t, q.done.as_deref()))
@@ -208,6 +216,7 @@ pub async fn silent(
             button type="submit" { (t.show) }
         }
         (summary.html(t))
+        (csv_link(t, &format!("/dashboard/silent{}", html::query(&[("days", &d), ("format", "csv"), ("table", "cohorts")]))))
         (table.html(t))
         (pager.nav(t, &page_base("/dashboard/silent", &[("days", &d)])))
         (csv_link(t, &format!("/dashboard/silent{}", html::query(&[("days", &d), ("format", "csv")]))))

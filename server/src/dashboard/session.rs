@@ -14,7 +14,7 @@
 //!   [`WINDOW_MINUTES`] lock that username or address for
 //!   [`LOCK_MINUTES`], whatever the password.
 
-use super::html::{self, url_encode};
+use super::html;
 use super::i18n::{fill, Lang};
 use super::{DashError, DashResult, Role, Viewer, PREFIX};
 use crate::db::{DbError, Mode};
@@ -443,11 +443,6 @@ pub async fn switch_lang(State(hub): State<Arc<Hub>>, Query(q): Query<LangQuery>
         set_cookie(LANG_COOKIE, lang.code(), 365 * 86_400, secure(&hub)),
     );
     res
-}
-
-/// Where the login page sends a signed-out browser that asked for `path`.
-pub fn login_url(path: &str) -> String {
-    format!("/dashboard/login?next={}", url_encode(path))
 }
 
 #[cfg(test)]
