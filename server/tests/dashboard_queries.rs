@@ -360,6 +360,25 @@ async fn csv_is_quoted_and_safe_to_open(b: Backend) {
         let rows = web.csv(&path).await;
         assert!(rows.len() >= 2, "{path}: {rows:?}");
     }
+    // Chloé has not started her assigned course: it is listed all the same.
+    let chloe = web
+        .csv(&format!(
+            "/dashboard/learners/{}?format=csv&table=courses",
+            s.chloe.enrolled.learner_id
+        ))
+        .await;
+    assert_eq!(chloe.len(), 2);
+    assert_eq!(
+        &chloe[1][1..5],
+        &["1.0.0", "2027-01-31", "Not started", "0%"]
+    );
+    let lessons = web
+        .csv(&format!(
+            "/dashboard/learners/{}?format=csv&table=lessons",
+            s.chloe.enrolled.learner_id
+        ))
+        .await;
+    assert_eq!(lessons.len(), 5, "four lessons, none started: {lessons:?}");
     let scores = web
         .csv(&format!(
             "/dashboard/cohorts/{}?format=csv&table=scores",
@@ -524,13 +543,22 @@ async fn revoking_on_the_dashboard_stops_the_device(b: Backend) {
         .push_raw(&serde_json::to_vec(&s.dara.push_body(&[e])).unwrap(), false)
         .await;
     assert_eq!(res.status(), 401);
-    let page = tina
-        .get(&format!("/dashboard/learners/{learner}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("revoked on"), "the device shows as revoked");
+    let devices = tina
+        .csv(&format!(
+            "/dashboard/learners/{learner}?format=csv&table=devices"
+        ))
+        .await;
+    assert!(devices[1][5].starts_with("revoked on"), "{devices:?}");
+    // Dara's assigned course, past due, half done.
+    let courses = tina
+        .csv(&format!(
+            "/dashboard/learners/{learner}?format=csv&table=courses"
+        ))
+        .await;
+    assert_eq!(
+        &courses[1][1..5],
+        &["1.0.0", "2020-01-31", "Overdue 50%", "50%"]
+    );
 }
 
 /// A form post: path, fields, and words the refusal must say.

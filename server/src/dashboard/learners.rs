@@ -50,7 +50,23 @@ pub async fn detail(
     let progress = queries::learner_progress(tx.as_mut(), id).await?;
     let devices = queries::learner_devices(tx.as_mut(), id).await?;
     let attempts = queries::learner_attempts(tx.as_mut(), id, ATTEMPTS).await?;
+    let assigned = queries::assignments(tx.as_mut(), &learner.cohort_id).await?;
     drop(tx);
+    let latest = hub.latest_packages().await?;
+    let today = super::cohorts::today();
+    // Courses with progress, then assigned courses not started yet.
+    let mut shown: Vec<(String, String, Option<&queries::ProgressRow>)> = progress
+        .iter()
+        .map(|p| (p.course_id.clone(), p.course_version.clone(), Some(p)))
+        .collect();
+    for a in &assigned {
+        if let (None, Some(l)) = (
+            progress.iter().find(|p| p.course_id == a.course_id),
+            latest.get(&a.course_id),
+        ) {
+            shown.push((a.course_id.clone(), l.version.clone(), None));
+        }
+    }
 
     // Lessons of every course.
     let mut lessons = Table::new(
@@ -70,6 +86,7 @@ pub async fn detail(
         &[
             t.course,
             t.version,
+            t.due,
             t.status,
             t.lessons_done,
             t.best_score,
@@ -77,26 +94,35 @@ pub async fn detail(
             t.last_activity,
         ],
     );
-    for p in &progress {
-        let structure = hub.structure(&p.course_id, &p.course_version).await?;
-        let texts = texts::load(&hub, &p.course_id, &p.course_version).await?;
+    for (course_id, version, p) in &shown {
+        let structure = hub.structure(course_id, version).await?;
+        let texts = texts::load(&hub, course_id, version).await?;
         let title = texts
             .as_ref()
-            .map_or_else(|| p.course_id.clone(), |x| x.title(lang));
+            .map_or_else(|| course_id.clone(), |x| x.title(lang));
+        let due = assigned
+            .iter()
+            .find(|a| a.course_id == *course_id)
+            .and_then(|a| a.due.clone());
+        let fold = p.map(|p| &p.progress);
         let (st, detail) = super::cohorts::course_status(
-            p.progress.satisfied,
-            Some(&p.progress),
+            fold.is_some_and(|f| f.satisfied),
+            fold,
             structure.as_deref(),
-            false,
+            due.as_deref().is_some_and(|d| d < today.as_str()),
         );
         courses.rows.push(vec![
             Cell::text(&title),
-            Cell::text(&p.course_version),
+            Cell::text(version),
+            Cell::text(due.unwrap_or_default()),
             Cell::Status(st, detail),
-            Cell::Num(format!("{:.0}%", p.progress.fraction_done * 100.0)),
-            Cell::Num(html::score(p.best_score)),
-            Cell::Num(html::duration(p.progress.seconds as i64)),
-            Cell::text(html::date(p.last_activity_ms)),
+            Cell::Num(format!(
+                "{:.0}%",
+                fold.map_or(0.0, |f| f.fraction_done) * 100.0
+            )),
+            Cell::Num(html::score(p.and_then(|p| p.best_score))),
+            Cell::Num(html::duration(fold.map_or(0, |f| f.seconds as i64))),
+            Cell::text(html::date(p.and_then(|p| p.last_activity_ms))),
         ]);
         let Some(s) = &structure else { continue };
         for m in &s.modules {
@@ -104,7 +130,7 @@ pub async fn detail(
                 .as_ref()
                 .map_or_else(|| m.id.clone(), |x| x.module(lang, &m.id));
             for l in &m.lessons {
-                let lp = p.progress.lessons.get(&l.id);
+                let lp = fold.and_then(|f| f.lessons.get(&l.id));
                 let status = lp.map_or(Status::NotStarted, |lp| lesson_status(lp.status));
                 lessons.rows.push(vec![
                     Cell::text(&title),
