@@ -1,15 +1,18 @@
 //! The embedded backend: one SQLite file in the data folder (WAL mode).
 //!
 //! SQLite allows one writer at a time, so write transactions share one
-//! connection behind an async lock; reads use a small pool of their own
-//! connections and run beside the writer. Every call into SQLite runs on a
-//! blocking thread so the async runtime never waits on the disk.
+//! connection behind an async lock; reads take an idle connection from a
+//! pool that grows on demand (up to [`MAX_READERS`]) and run beside the
+//! writer. A read never waits for another read to finish unless that many
+//! run at once, so code that opens a read while holding one cannot wait on
+//! itself. Every call into SQLite runs on a blocking thread so the async
+//! runtime never waits on the disk.
 
 use super::{Backend, Database, DbError, Migration, Mode, Row, Tx, Val};
 use async_trait::async_trait;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -26,17 +29,20 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-const READERS: usize = 4;
+/// Read connections open at most at once; each holds a file handle and a
+/// page cache, and more concurrent readers than this only queue on 2 cores.
+pub const MAX_READERS: usize = 32;
 
-struct Slot {
-    conn: Arc<Mutex<Connection>>,
-    gate: Arc<Semaphore>,
-}
+type Conn = Arc<Mutex<Connection>>;
 
 pub struct Sqlite {
-    writer: Slot,
-    readers: Vec<Slot>,
-    next_reader: std::sync::atomic::AtomicUsize,
+    path: PathBuf,
+    writer: Conn,
+    /// One permit: the single write transaction.
+    write_gate: Arc<Semaphore>,
+    /// Idle read connections, reused before a new one is opened.
+    idle_readers: Arc<Mutex<Vec<Conn>>>,
+    read_gate: Arc<Semaphore>,
 }
 
 fn open_conn(path: &Path) -> Result<Connection, DbError> {
@@ -61,39 +67,61 @@ impl Sqlite {
         let writer = tokio::task::spawn_blocking(move || open_conn(&p))
             .await
             .map_err(|e| DbError::Open(e.to_string()))??;
-        let slot = |c: Connection| Slot {
-            conn: Arc::new(Mutex::new(c)),
-            gate: Arc::new(Semaphore::new(1)),
-        };
         let db = Sqlite {
-            writer: slot(writer),
-            readers: Vec::new(),
-            next_reader: Default::default(),
+            path: path.to_path_buf(),
+            writer: Arc::new(Mutex::new(writer)),
+            write_gate: Arc::new(Semaphore::new(1)),
+            idle_readers: Arc::new(Mutex::new(Vec::new())),
+            read_gate: Arc::new(Semaphore::new(MAX_READERS)),
         };
         super::migrate(&db, MIGRATIONS).await?;
-        let mut readers = Vec::new();
-        for _ in 0..READERS {
-            let p = path.to_path_buf();
-            let c = tokio::task::spawn_blocking(move || open_conn(&p))
-                .await
-                .map_err(|e| DbError::Open(e.to_string()))??;
-            readers.push(slot(c));
+        Ok(Arc::new(db))
+    }
+
+    /// An idle read connection, or a new one.
+    async fn reader(&self) -> Result<Conn, DbError> {
+        let idle = self
+            .idle_readers
+            .lock()
+            .map_err(|_| DbError::Open("reader pool lock poisoned".into()))?
+            .pop();
+        match idle {
+            Some(c) => Ok(c),
+            None => {
+                let p = self.path.clone();
+                let c = tokio::task::spawn_blocking(move || open_conn(&p))
+                    .await
+                    .map_err(|e| DbError::Open(e.to_string()))??;
+                Ok(Arc::new(Mutex::new(c)))
+            }
         }
-        Ok(Arc::new(Sqlite { readers, ..db }))
     }
 }
 
 struct SqliteTx {
-    conn: Arc<Mutex<Connection>>,
+    conn: Conn,
+    /// Where a read connection goes back when the transaction ends.
+    return_to: Option<Arc<Mutex<Vec<Conn>>>>,
     _permit: OwnedSemaphorePermit,
     done: bool,
 }
 
 impl Drop for SqliteTx {
     fn drop(&mut self) {
-        if !self.done {
-            if let Ok(c) = self.conn.lock() {
-                let _ = c.execute_batch("ROLLBACK");
+        let clean = match self.conn.lock() {
+            Ok(c) => {
+                if !self.done && !c.is_autocommit() {
+                    let _ = c.execute_batch("ROLLBACK");
+                }
+                c.is_autocommit()
+            }
+            Err(_) => false,
+        };
+        // A connection left inside a transaction (or poisoned) is dropped,
+        // not reused.
+        if let (true, Some(pool)) = (clean, &self.return_to) {
+            if let Ok(mut idle) = pool.lock() {
+                idle.push(self.conn.clone());
             }
         }
     }
@@ -118,10 +146,33 @@ impl ToSql for Bound<'_> {
 }
 
 /// The shared SQL uses PostgreSQL's `$1`; SQLite's positional form is `?1`.
+/// Only placeholders are rewritten: a `$` inside a string literal (a JSON
+/// path such as `'$.score'`) or a quoted identifier stays as it is.
 /// Row locks (`FOR UPDATE`) are PostgreSQL's: SQLite's write transaction
 /// already excludes every other writer.
 fn dialect(sql: &str) -> String {
-    sql.replace(" FOR UPDATE", "").replace('$', "?")
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match quote {
+            Some(q) => {
+                // A doubled quote inside a literal is an escaped quote; it
+                // closes and reopens, which this toggling handles.
+                if ch == q {
+                    quote = None;
+                }
+                out.push(ch);
+            }
+            None if ch == '\'' || ch == '"' => {
+                quote = Some(ch);
+                out.push(ch);
+            }
+            None if ch == '$' && chars.peek().is_some_and(char::is_ascii_digit) => out.push('?'),
+            None => out.push(ch),
+        }
+    }
+    out.replace(" FOR UPDATE", "")
 }
 
 fn run_query(c: &Connection, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError> {
@@ -197,27 +248,31 @@ impl Tx for SqliteTx {
 #[async_trait]
 impl Database for Sqlite {
     async fn begin(&self, mode: Mode) -> Result<Box<dyn Tx>, DbError> {
-        let slot = match mode {
-            Mode::Write => &self.writer,
-            Mode::Read if self.readers.is_empty() => &self.writer,
-            Mode::Read => {
-                let i = self
-                    .next_reader
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                &self.readers[i % self.readers.len()]
+        let gate = |g: &Arc<Semaphore>| {
+            let g = g.clone();
+            async move {
+                g.acquire_owned()
+                    .await
+                    .map_err(|e| DbError::Open(e.to_string()))
             }
         };
-        let permit = slot
-            .gate
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| DbError::Open(e.to_string()))?;
         // Should BEGIN fail, the drop's ROLLBACK is a harmless no-op.
-        let tx = SqliteTx {
-            conn: slot.conn.clone(),
-            _permit: permit,
-            done: false,
+        let tx = match mode {
+            Mode::Write => SqliteTx {
+                _permit: gate(&self.write_gate).await?,
+                conn: self.writer.clone(),
+                return_to: None,
+                done: false,
+            },
+            Mode::Read => {
+                let permit = gate(&self.read_gate).await?;
+                SqliteTx {
+                    conn: self.reader().await?,
+                    return_to: Some(self.idle_readers.clone()),
+                    _permit: permit,
+                    done: false,
+                }
+            }
         };
         let begin = match mode {
             Mode::Write => "BEGIN IMMEDIATE",
@@ -235,5 +290,47 @@ impl Database for Sqlite {
 
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialect_rewrites_placeholders_only() {
+        assert_eq!(
+            dialect("SELECT a FROM t WHERE b = $1 AND c = $12 FOR UPDATE"),
+            "SELECT a FROM t WHERE b = ?1 AND c = ?12"
+        );
+        assert_eq!(
+            dialect("SELECT json_extract(x, '$.score'), 'it''s $2' FROM t WHERE y = $1"),
+            "SELECT json_extract(x, '$.score'), 'it''s $2' FROM t WHERE y = ?1"
+        );
+        assert_eq!(dialect(r#"SELECT "$1" FROM t"#), r#"SELECT "$1" FROM t"#);
+    }
+
+    /// Code that opens a read while it holds reads (the dashboard reading a
+    /// course text inside a report) must not wait on itself.
+    #[tokio::test]
+    async fn nested_reads_do_not_wait_on_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("hub.db")).await.unwrap();
+        let nested = async {
+            let mut held = Vec::new();
+            for i in 0..9 {
+                let mut tx = db.begin(Mode::Read).await?;
+                tx.query(&format!("SELECT {i}"), vec![]).await?;
+                held.push(tx);
+            }
+            Ok::<_, DbError>(held)
+        };
+        let held = tokio::time::timeout(std::time::Duration::from_secs(10), nested)
+            .await
+            .expect("nine reads held at once, none waits for another")
+            .unwrap();
+        drop(held);
+        // Ended transactions give their connections back for reuse.
+        assert!(db.idle_readers.lock().unwrap().len() >= 8);
     }
 }
