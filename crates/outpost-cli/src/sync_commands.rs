@@ -149,7 +149,13 @@ fn write_report(store: &Store, r: &SyncReport, out: &mut dyn Write) -> anyhow::R
                     Some(v) => format!("{v} → {}", u.to_version),
                     None => u.to_version.clone(),
                 };
-                writeln!(out, "Course {} {step}: {outcome:?}", u.course_id)?;
+                let what = match outcome {
+                    outpost_learner::InstallOutcome::Installed => "installed",
+                    outpost_learner::InstallOutcome::Updated => "updated",
+                    outpost_learner::InstallOutcome::Unchanged => "already installed",
+                    outpost_learner::InstallOutcome::KeptNewer => "a newer version is installed",
+                };
+                writeln!(out, "Course {} {step}: {what}", u.course_id)?;
                 if let Some(c) = &u.changes {
                     write_changes(out, c, *outcome)?;
                 }

@@ -270,8 +270,13 @@ pub fn correct(question: &str) -> Vec<String> {
     ids.iter().map(|s| s.to_string()).collect()
 }
 
-/// A binary of this workspace, built if needed (cargo is quick when it is
-/// up to date), from the same target directory as this test.
+/// A binary of this workspace beside this test's target directory.
+/// `cargo xtask test` builds every target first, so it is there and fresh;
+/// when it is missing (a bare `cargo test -p outpost-sync`) it is built.
+/// Building it each time would make cargo rebuild this test too (another
+/// feature set), so a binary that exists is used: after changing the hub
+/// or the CLI, run `cargo build -p outpost-hub -p outpost-cli` or set
+/// `OUTPOST_TEST_REBUILD=1`.
 pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
     use std::sync::Mutex;
     static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -280,11 +285,16 @@ pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
     let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
     let path = profile_dir.join(bin);
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if !built.contains(&bin.to_string()) {
+    let forced = std::env::var_os("OUTPOST_TEST_REBUILD").is_some_and(|v| v == "1");
+    if (forced || !path.is_file()) && !built.contains(&bin.to_string()) {
         let target_dir = profile_dir.parent().unwrap();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut args = vec!["build", "-p", package, "--bin", bin];
+        if profile_dir.ends_with("release") {
+            args.push("--release");
+        }
         let status = std::process::Command::new(cargo)
-            .args(["build", "-p", package, "--bin", bin])
+            .args(args)
             .env("CARGO_TARGET_DIR", target_dir)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
