@@ -17,7 +17,8 @@ use tauri::Manager;
 
 enum Slot {
     Opening(JoinHandle<Result<(Store, Option<String>), AppError>>),
-    Ready(Store),
+    // Boxed: the store is large and the slot mostly waits in `Opening`.
+    Ready(Box<Store>),
     Failed(AppError),
     /// Only while a thread is being joined.
     Empty,
@@ -63,7 +64,7 @@ impl AppState {
                     if let Ok(mut p) = self.startup_problem.lock() {
                         *p = problem;
                     }
-                    Slot::Ready(store)
+                    Slot::Ready(Box::new(store))
                 }
                 Ok(Err(e)) => Slot::Failed(e),
                 Err(_) => Slot::Failed(AppError::new(
