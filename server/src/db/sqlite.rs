@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -104,12 +105,37 @@ struct SqliteTx {
     return_to: Option<Arc<Mutex<Vec<Conn>>>>,
     _permit: OwnedSemaphorePermit,
     done: bool,
+    /// Cleared (under the connection's lock) when the transaction is
+    /// dropped. A statement runs on a blocking thread and may reach the
+    /// connection after its transaction was dropped (the request was
+    /// cancelled because its client went away): it must then not run, or
+    /// it would run outside any transaction, or inside the next one.
+    alive: Arc<AtomicBool>,
+}
+
+/// Run `f` on the connection if its transaction is still alive. Checked
+/// under the connection's lock, which the transaction's drop also takes.
+fn run_if_alive<T>(
+    conn: &Conn,
+    alive: &AtomicBool,
+    f: impl FnOnce(&Connection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    let c = conn
+        .lock()
+        .map_err(|_| DbError::Open("connection lock poisoned".into()))?;
+    if !alive.load(Ordering::SeqCst) {
+        return Err(DbError::Open(
+            "the transaction was abandoned before this statement ran".into(),
+        ));
+    }
+    f(&c)
 }
 
 impl Drop for SqliteTx {
     fn drop(&mut self) {
         let clean = match self.conn.lock() {
             Ok(c) => {
+                self.alive.store(false, Ordering::SeqCst);
                 if !self.done && !c.is_autocommit() {
                     let _ = c.execute_batch("ROLLBACK");
                 }
@@ -211,14 +237,10 @@ impl SqliteTx {
         f: impl FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, DbError> {
         let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let c = conn
-                .lock()
-                .map_err(|_| DbError::Open("connection lock poisoned".into()))?;
-            f(&c)
-        })
-        .await
-        .map_err(|e| DbError::Open(e.to_string()))?
+        let alive = self.alive.clone();
+        tokio::task::spawn_blocking(move || run_if_alive(&conn, &alive, f))
+            .await
+            .map_err(|e| DbError::Open(e.to_string()))?
     }
 }
 
@@ -248,6 +270,16 @@ impl Tx for SqliteTx {
 #[async_trait]
 impl Database for Sqlite {
     async fn begin(&self, mode: Mode) -> Result<Box<dyn Tx>, DbError> {
+        Ok(Box::new(self.begin_tx(mode).await?))
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+}
+
+impl Sqlite {
+    async fn begin_tx(&self, mode: Mode) -> Result<SqliteTx, DbError> {
         let gate = |g: &Arc<Semaphore>| {
             let g = g.clone();
             async move {
@@ -263,6 +295,7 @@ impl Database for Sqlite {
                 conn: self.writer.clone(),
                 return_to: None,
                 done: false,
+                alive: Arc::new(AtomicBool::new(true)),
             },
             Mode::Read => {
                 let permit = gate(&self.read_gate).await?;
@@ -271,6 +304,7 @@ impl Database for Sqlite {
                     return_to: Some(self.idle_readers.clone()),
                     _permit: permit,
                     done: false,
+                    alive: Arc::new(AtomicBool::new(true)),
                 }
             }
         };
@@ -285,11 +319,7 @@ impl Database for Sqlite {
             Ok(c.execute_batch(begin)?)
         })
         .await?;
-        Ok(Box::new(tx))
-    }
-
-    fn backend(&self) -> Backend {
-        Backend::Sqlite
+        Ok(tx)
     }
 }
 
@@ -308,6 +338,42 @@ mod tests {
             "SELECT json_extract(x, '$.score'), 'it''s $2' FROM t WHERE y = ?1"
         );
         assert_eq!(dialect(r#"SELECT "$1" FROM t"#), r#"SELECT "$1" FROM t"#);
+    }
+
+    /// A statement that reaches the connection after its transaction was
+    /// dropped (a cancelled request) does nothing: before the fix it ran
+    /// in autocommit mode — an event stored outside its batch's
+    /// transaction, its feed number then taken again by the next batch
+    /// (UNIQUE failures on every later push of that learner).
+    #[tokio::test]
+    async fn a_statement_of_a_dropped_transaction_never_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("hub.db")).await.unwrap();
+        let mut tx = db.begin(Mode::Write).await.unwrap();
+        tx.exec("CREATE TABLE t (x INTEGER)", vec![]).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = db.begin_tx(Mode::Write).await.unwrap();
+        tx.exec("INSERT INTO t VALUES (1)", vec![]).await.unwrap();
+        // What a late statement holds: the connection and the flag.
+        let (conn, alive) = (tx.conn.clone(), tx.alive.clone());
+        drop(tx); // rolled back
+        let late = run_if_alive(&conn, &alive, |c| {
+            Ok(c.execute_batch("INSERT INTO t VALUES (2)")?)
+        });
+        assert!(late.is_err(), "the late statement was refused");
+        let mut tx = db.begin(Mode::Read).await.unwrap();
+        let rows = tx.query("SELECT count(*) FROM t", vec![]).await.unwrap();
+        assert_eq!(
+            rows[0].i64(0).unwrap(),
+            0,
+            "nothing of the dropped transaction stayed"
+        );
+        // The writer works on.
+        drop(tx);
+        let mut tx = db.begin(Mode::Write).await.unwrap();
+        tx.exec("INSERT INTO t VALUES (3)", vec![]).await.unwrap();
+        tx.commit().await.unwrap();
     }
 
     /// Code that opens a read while it holds reads (the dashboard reading a
