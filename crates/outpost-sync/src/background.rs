@@ -27,8 +27,9 @@ pub struct LoopConfig {
     pub interval: Duration,
     /// While the hub does not answer: the probe's backoff (full jitter).
     pub probe: RetryPolicy,
-    /// After [`SyncHandle::refresh`] reports new events, wait this long for
-    /// more before pushing (a learner records several in a row).
+    /// After new events appear (seen every `status_every`, or at once on
+    /// [`SyncHandle::refresh`]), wait this long for more before pushing (a
+    /// learner records several in a row).
     pub debounce: Duration,
     /// How often the pending count is re-read from the store (the app may
     /// record events without calling `refresh`).
@@ -242,9 +243,17 @@ async fn run(
     let publish = |f: &dyn Fn(&mut SyncStatus)| status.send_modify(|s| f(s));
     let mut next_sync: Option<Instant> = Some(Instant::now());
     let mut failures = 0u32;
+    let mut last_pending = 0u64;
     loop {
         let current = read_status(&store, Some(&status.borrow()));
         let enrolled = current.enrolled;
+        // New events (the app recorded some): push them soon, if the hub
+        // answers, without waiting for the next interval.
+        if current.pending > last_pending && current.reachable == Some(true) {
+            let soon = Instant::now() + cfg.debounce;
+            next_sync = Some(next_sync.map_or(soon, |t| t.min(soon)));
+        }
+        last_pending = current.pending;
         status.send_if_modified(|s| {
             let changed = *s != current;
             *s = current;
@@ -332,14 +341,8 @@ async fn run(
             c = commands.recv() => match c {
                 None | Some(Command::Stop) => return,
                 Some(Command::SyncNow) => next_sync = Some(Instant::now()),
-                Some(Command::Refresh) => {
-                    let pending = store.status().map(|s| s.pending).unwrap_or(0);
-                    let reachable = status.borrow().reachable == Some(true);
-                    if pending > 0 && reachable {
-                        let soon = Instant::now() + cfg.debounce;
-                        next_sync = Some(next_sync.map_or(soon, |t| t.min(soon)));
-                    }
-                }
+                // The loop's next turn re-reads the store and sees them.
+                Some(Command::Refresh) => {}
                 Some(Command::Enroll { hub_url, code, profile, email, reply }) => {
                     let r = enroll(&store, &client, &hub_url, &code, profile, email.as_deref()).await;
                     if r.is_ok() {

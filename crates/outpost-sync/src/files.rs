@@ -311,3 +311,50 @@ pub fn import_receipt(store: &Store, path: &Path) -> Result<ReceiptImport, SyncE
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn a_file_that_fails_its_check_never_appears_under_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.txt");
+        std::fs::write(&path, b"the previous export").unwrap();
+        let err =
+            write_atomically(&path, b"new bytes", |_| Err("read back wrong".into())).unwrap_err();
+        assert!(err.to_string().contains("read back wrong"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"the previous export");
+        assert_eq!(
+            names(dir.path()),
+            ["progress.txt"],
+            "no temporary file left"
+        );
+
+        write_atomically(&path, b"new bytes", |b| {
+            assert_eq!(b, b"new bytes", "the check sees what is on disk");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new bytes");
+        assert_eq!(names(dir.path()), ["progress.txt"]);
+    }
+
+    #[test]
+    fn a_missing_folder_is_a_clear_error_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("no-stick").join("progress.txt");
+        let err = write_atomically(&path, b"x", |_| Ok(())).unwrap_err();
+        assert!(matches!(err, SyncError::File { .. }), "{err}");
+        assert!(names(dir.path()).is_empty());
+    }
+}

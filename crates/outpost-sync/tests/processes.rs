@@ -115,6 +115,19 @@ impl HubProcess {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The hub's log (appended to across restarts), for failure messages.
+    fn log(&self) -> std::fs::File {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data.with_extension("log"))
+            .unwrap()
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(self.data.with_extension("log")).unwrap_or_default()
+    }
+
     fn addr(&self) -> std::net::SocketAddr {
         ([127, 0, 0, 1], self.port).into()
     }
@@ -126,7 +139,7 @@ impl HubProcess {
             .arg(&self.data)
             .env_remove("OUTPOST_HUB_DATABASE")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(self.log())
             .spawn()
             .unwrap();
         self.child = Some(child);
@@ -286,6 +299,13 @@ async fn outpost_sync_killed_mid_way_and_run_again_sends_each_event_once() {
     laptop.store.integrity_check().unwrap();
 
     let out = outpost(&laptop.data_dir(), &["sync", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\nhub log:\n{}",
+        text(&out),
+        hub.log_text()
+    );
     let report: serde_json::Value = serde_json::from_str(&ok(out)).unwrap();
     assert_eq!(report["pending_after"], 0);
     let resent = report["accepted"].as_u64().unwrap() + report["duplicates"].as_u64().unwrap();

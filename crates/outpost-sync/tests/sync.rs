@@ -560,3 +560,84 @@ async fn wait_status(
     let last = format!("{:?}", *rx.borrow());
     waited.map_err(|_| last)
 }
+
+#[tokio::test]
+async fn a_shared_laptop_exports_one_signed_file_per_enrolled_profile() {
+    let hub = TestHub::start().await;
+    let mut laptop = Laptop::new("Amina");
+    laptop.enroll(&hub.url(), &hub.code, None).await;
+    let ali = laptop
+        .store
+        .create_profile("Ali", outpost_learner::Language::Ar, None)
+        .unwrap();
+    outpost_sync::enroll(
+        &laptop.store,
+        &laptop.client,
+        &hub.url(),
+        &hub.code,
+        ali.id,
+        None,
+    )
+    .await
+    .unwrap();
+    let guest = laptop
+        .store
+        .create_profile("Guest", outpost_learner::Language::Fr, None)
+        .unwrap();
+    laptop.read(3);
+    for (p, n) in [(ali.id, 2), (guest.id, 1)] {
+        for _ in 0..n {
+            laptop
+                .store
+                .view_lesson(p, "demo", "l1", 10, 0.5, false)
+                .unwrap();
+        }
+    }
+    let usb = tempfile::tempdir().unwrap();
+    let export =
+        outpost_sync::export_progress(&laptop.store, &usb.path().join("post.txt"), None).unwrap();
+    let mut files: Vec<(String, usize)> = export
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.path.file_name().unwrap().to_string_lossy().to_string(),
+                f.events,
+            )
+        })
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            ("post-Ali.txt".to_string(), 2),
+            ("post-Amina.txt".to_string(), 3)
+        ]
+    );
+    assert_eq!(
+        export.not_enrolled,
+        ["Guest"],
+        "said, not silently left out"
+    );
+
+    // Each file through the hub and back: every enrolled event confirmed,
+    // the guest's still waiting.
+    for f in &export.files {
+        let (_, receipt) = hub
+            .hub()
+            .import_progress(&std::fs::read(&f.path).unwrap())
+            .await
+            .unwrap();
+        let path = usb.path().join("receipt");
+        std::fs::write(&path, receipt).unwrap();
+        let r = outpost_sync::import_receipt(&laptop.store, &path).unwrap();
+        assert_eq!((r.confirmed, r.already_imported), (f.events, false));
+        assert_eq!(r.profile, f.profile);
+    }
+    assert_eq!(laptop.store.status().unwrap().pending, 1);
+    assert_eq!(hub.event_ids().await.len(), 5);
+    // A file for one profile only.
+    let only =
+        outpost_sync::export_progress(&laptop.store, &usb.path().join("guest.txt"), Some(guest.id));
+    assert!(only.unwrap_err().to_string().contains("not enrolled"));
+}
