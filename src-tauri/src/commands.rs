@@ -4,10 +4,10 @@
 //! view types as JSON — the interface uses the same field names as the
 //! core. Errors become [`AppError`]: a kind and a readable message.
 //!
-//! Adding a command (the sync client's enrol, sync now, export): write it
-//! here in the same shape, list it in `gui::run`'s `generate_handler!`, and
-//! put its buttons in `#sync-actions` (ui/index.html), which the sync area
-//! already shows; [`sync_status`] is where `hub_reachable` gets its answer.
+//! Adding a command: write it here in the same shape and list it in
+//! `gui::run`'s `generate_handler!`. The sync client's commands (sync now,
+//! enrol, export progress, import a receipt) are in `sync.rs`; their
+//! buttons are in `#sync-actions` and the settings (ui/js/sync.js).
 
 use crate::error::{AppError, ErrorKind};
 use crate::gui::AppState;
@@ -300,13 +300,14 @@ pub struct SyncStatus {
     pub last_confirmed_sync: Option<String>,
     pub last_error: Option<String>,
     pub hub_url: Option<String>,
-    /// None: not known (this build has no sync client to ask the hub).
+    /// None: not known yet (the background sync has not probed the hub).
     pub hub_reachable: Option<bool>,
 }
 
 #[tauri::command]
 pub async fn sync_status(app: AppHandle) -> Result<SyncStatus, AppError> {
-    blocking(app, |st| {
+    let hub_reachable = app.state::<crate::sync::SyncState>().reachable();
+    blocking(app, move |st| {
         st.with_store(|s| {
             let status = s.status()?;
             Ok(SyncStatus {
@@ -314,7 +315,7 @@ pub async fn sync_status(app: AppHandle) -> Result<SyncStatus, AppError> {
                 last_confirmed_sync: status.last_success_at.map(|t| t.to_rfc3339()),
                 last_error: status.last_error,
                 hub_url: status.hub_url,
-                hub_reachable: None,
+                hub_reachable,
             })
         })
     })

@@ -22,6 +22,9 @@ pub enum ErrorKind {
     PackageRefused,
     /// The data folder cannot be read or written.
     Storage,
+    /// The hub cannot be reached, or refused (the message says why and
+    /// what to do); nothing recorded here is lost.
+    Sync,
     /// A bug: it should not happen, and the message says what did.
     Internal,
 }

@@ -164,10 +164,16 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 pub fn run(data_dir: PathBuf) -> anyhow::Result<()> {
+    let sync = crate::sync::SyncState::start(&data_dir);
     let state = AppState::opening(data_dir);
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .manage(sync)
+        .setup(|app| {
+            crate::sync::forward_status(app.handle());
+            Ok(())
+        })
         .register_asynchronous_uri_scheme_protocol("outpost-asset", |ctx, request, responder| {
             let app = ctx.app_handle().clone();
             let path = request.uri().path().to_string();
@@ -197,6 +203,11 @@ pub fn run(data_dir: PathBuf) -> anyhow::Result<()> {
             commands::sync_status,
             commands::settings_get,
             commands::settings_set_hub_url,
+            crate::sync::sync_state,
+            crate::sync::sync_now,
+            crate::sync::sync_enroll,
+            crate::sync::sync_export_progress,
+            crate::sync::sync_import_receipt,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))

@@ -14,6 +14,7 @@ mod bundled;
 mod commands;
 mod error;
 mod gui;
+mod sync;
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq)]

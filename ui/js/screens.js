@@ -5,6 +5,7 @@ import { call, openFileDialog } from "./api.js";
 import { h, clear, field, progressBar, sizeBars, snippetNodes, percent } from "./dom.js";
 import { LANGUAGES, LANGUAGE_NAMES, languageNameInInterface, setLanguage, t, formatDate, formatDuration, language, content } from "./i18n.js";
 import { state, go, setProfile, showError, hideError, announce, refreshSync } from "./app.js";
+import { settingsSections } from "./sync.js";
 
 
 function languageSelect(selected) {
@@ -467,10 +468,10 @@ export async function settings(main) {
       showError(e);
     }
   });
+  main.append(h("h1", { text: t("settingsTitle") }), langForm, hubForm);
+  // Enrolment and the USB stick (the sync client's sections).
+  await settingsSections(main);
   main.append(
-    h("h1", { text: t("settingsTitle") }),
-    langForm,
-    hubForm,
     h("h2", { text: t("aboutSection") }),
     h("dl", {}, h("dt", { text: t("version") }), h("dd", { text: state.info.version }), h("dt", { text: t("dataDir") }), h("dd", { text: state.info.data_dir }))
   );
