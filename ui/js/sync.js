@@ -53,8 +53,10 @@ function idleLines(s) {
     lines.push(t("syncNotEnrolled"));
     return lines;
   }
-  if (s.last_error) lines.push(t("syncLastError", { error: s.last_error }));
-  else if (s.reachable === false) lines.push(t("syncUnreachable"));
+  // No network is the usual case: say it in the interface language (the
+  // details are in the line's tooltip); other errors in the hub's words.
+  if (s.reachable === false) lines.push(t("syncUnreachable"));
+  else if (s.last_error) lines.push(t("syncLastError", { error: s.last_error }));
   if (s.reachable === false && s.next_attempt_at) lines.push(t("syncNextTry", { when: formatDateTime(s.next_attempt_at) }));
   if (s.rejected > 0) lines.push(t("syncRejected", { n: s.rejected }));
   if (s.conflicts > 0) lines.push(t("syncConflicts", { n: s.conflicts }));
@@ -87,6 +89,8 @@ export function render() {
   button.textContent = t("syncNow");
   button.disabled = status.running || !status.enrolled;
   line.textContent = status.running ? phaseText(status.phase) : idleLines(status).join(" · ");
+  if (status.last_error) line.title = status.last_error;
+  else line.removeAttribute("title");
   line.classList.toggle("sync-problem", !status.running && Boolean(status.last_error || status.rejected || status.conflicts));
   // A course update is news: say it once.
   const r = status.last_report;
@@ -228,5 +232,16 @@ export async function settingsSections(main) {
   main.append(enrolForm, usb);
 }
 
+// The top bar grows when its text wraps (a long hub address, French, a
+// sync message); what sticks below it must clear its real height.
+function trackTopbar() {
+  const bar = document.querySelector(".topbar");
+  if (!bar) return;
+  const set = () => document.documentElement.style.setProperty("--topbar-block-size", `${Math.ceil(bar.getBoundingClientRect().height)}px`);
+  if (window.ResizeObserver) new ResizeObserver(set).observe(bar);
+  set();
+}
+
 window.addEventListener("hashchange", render);
+trackTopbar();
 start();
