@@ -22,11 +22,17 @@ pub const PULL: &str = "/api/v1/sync/pull";
 pub const PACKAGE: &str = "/api/v1/courses/{course_id}/{version}/package";
 
 pub fn router() -> Router<Arc<Hub>> {
+    // Push and pull answers are gzipped for clients that ask (a result per
+    // event, the feed's events: most of the bytes of a sync on a slow link).
+    // Package downloads are not: byte ranges must count the file's bytes.
+    let compressed = Router::new()
+        .route(PUSH, post(push))
+        .route(PULL, get(pull))
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true));
     Router::new()
         .route(PING, get(ping))
         .route(ENROLL, post(enroll))
-        .route(PUSH, post(push))
-        .route(PULL, get(pull))
+        .merge(compressed)
         .route(PACKAGE, get(package))
 }
 
