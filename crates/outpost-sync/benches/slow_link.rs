@@ -199,7 +199,7 @@ fn main() {
     }
     md.push_str(
         "\nBytes are counted at the proxy (HTTP headers and bodies; TCP/IP overhead not included). \
-         Pushes are gzip-compressed; the hub's answers (one result per event) are not.\n",
+         Pushes and the hub's answers (one result per event) are gzip-compressed.\n",
     );
     println!("\n{md}");
     if !measuring {

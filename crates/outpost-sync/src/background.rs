@@ -324,6 +324,9 @@ async fn run(
         }
         if !enrolled {
             next_sync = None;
+        } else if next_sync.is_none() {
+            // Enrolled from elsewhere (the headless `outpost enroll`).
+            next_sync = Some(now);
         }
         status.send_if_modified(|s| {
             let next = next_sync.map(wall_clock);
