@@ -1,12 +1,12 @@
 //! The end-to-end harness: the real `outpost` binary in a real window.
 //!
-//! [`Harness::start`] brings up a private virtual display (Xvfb on a free
-//! display number) and `tauri-driver` on a free port (it starts
+//! [`Harness::start`] brings up a private virtual display (Xvfb on a
+//! display number it picks itself) and `tauri-driver` on a free port (it starts
 //! WebKitWebDriver on the next port); [`Harness::launch`] opens one app
 //! session with the harness's own data directory, so a test can close the app
 //! and launch it again on the same data ("restart"). Everything is stopped
-//! when the harness is dropped: tauri-driver with SIGTERM, so that it stops
-//! WebKitWebDriver too.
+//! when the harness is dropped, with SIGTERM: tauri-driver then stops
+//! WebKitWebDriver, and Xvfb removes its lock file.
 //!
 //! Tests find elements the way a person does — by a button's or link's
 //! visible name, a field's label, a heading, a landmark's name — through
@@ -139,47 +139,85 @@ struct Display {
 }
 
 impl Display {
+    /// Xvfb chooses the display itself (`-displayfd 1` writes the number it
+    /// took to stdout): it skips displays in use and clears lock files left
+    /// by servers that died, which a scan of `/tmp/.X*-lock` from here
+    /// cannot tell apart from live ones.
     fn start() -> Result<Display> {
         let xvfb = require("Xvfb", "apt-get install xvfb")?;
-        for number in 90..190u32 {
-            if Path::new(&format!("/tmp/.X{number}-lock")).exists()
-                || Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()
-            {
-                continue;
+        let log = tempfile::NamedTempFile::new().context("a file for Xvfb's messages")?;
+        let mut child = Command::new(&xvfb)
+            .args(["-displayfd", "1"])
+            .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().context("Xvfb's message file")?)
+            .spawn()
+            .with_context(|| format!("starting {}", xvfb.display()))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let read = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+            let _ = tx.send(read.map(|_| line));
+        });
+        let said = || {
+            let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+            let text = text.trim();
+            if text.is_empty() {
+                String::from("(Xvfb printed nothing)")
+            } else {
+                format!("Xvfb said:\n{text}")
             }
-            let mut child = Command::new(&xvfb)
-                .arg(format!(":{number}"))
-                .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .with_context(|| format!("starting {}", xvfb.display()))?;
-            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-            let t = Instant::now();
-            loop {
-                if socket.exists() {
-                    return Ok(Display { child, number });
-                }
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // lost a race for this number: try the next
-                }
-                if t.elapsed() > PATIENCE {
+        };
+        match rx.recv_timeout(PATIENCE) {
+            Ok(Ok(line)) => match line.trim().parse::<u32>() {
+                Ok(number) => Ok(Display { child, number }),
+                Err(_) => {
                     let _ = child.kill();
-                    bail!("Xvfb :{number} did not come up within {PATIENCE:?}");
+                    let _ = child.wait();
+                    bail!("Xvfb did not start a display. {}", said())
                 }
-                std::thread::sleep(Duration::from_millis(50));
+            },
+            Ok(Err(e)) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("reading Xvfb's display number: {e}. {}", said())
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!(
+                    "Xvfb did not start a display within {PATIENCE:?}. {}",
+                    said()
+                )
             }
         }
-        bail!("no free X display number between :90 and :189")
     }
 }
 
 impl Drop for Display {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // SIGTERM, not SIGKILL: Xvfb then removes its lock file and socket.
+        stop(&mut self.child);
     }
+}
+
+/// Ask a child to stop (SIGTERM), and kill it if it has not within ten
+/// seconds.
+fn stop(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// A port that is free together with the next one (tauri-driver's and
@@ -250,18 +288,7 @@ impl Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         // SIGTERM, not SIGKILL: tauri-driver then stops WebKitWebDriver.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
 }
 
