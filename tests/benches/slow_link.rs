@@ -207,9 +207,7 @@ fn main() {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
-        });
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
     // `cargo xtask bench` gathers every report in this folder into BENCHMARKS.md.
     let dir = target.join("bench-reports");
     let out = dir.join("sync-slow-link.md");

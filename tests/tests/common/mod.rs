@@ -272,7 +272,7 @@ pub fn correct(question: &str) -> Vec<String> {
 
 /// A binary of this workspace beside this test's target directory.
 /// `cargo xtask test` builds every target first, so it is there and fresh;
-/// when it is missing (a bare `cargo test -p outpost-sync`) it is built.
+/// when it is missing (a bare `cargo test -p outpost-e2e`) it is built.
 /// Building it each time would make cargo rebuild this test too (another
 /// feature set), so a binary that exists is used: after changing the hub
 /// or the CLI, run `cargo build -p outpost-hub -p outpost-cli` or set
