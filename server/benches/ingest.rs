@@ -5,8 +5,9 @@
 //! `cargo bench -p outpost-hub --bench ingest` (or `cargo xtask bench`)
 //! prints a table and writes it to `<target>/bench-reports/hub-ingest.md`; it
 //! needs PostgreSQL installed, like the tests.
-//! Sizes: OUTPOST_BENCH_DEVICES (default 40), OUTPOST_BENCH_BATCHES per
-//! device (10), OUTPOST_BENCH_EVENTS per batch (50).
+//! Sizes: OUTPOST_BENCH_DEVICES (default `40,200`: a comma-separated list,
+//! one run per count and backend), OUTPOST_BENCH_BATCHES per device (10),
+//! OUTPOST_BENCH_EVENTS per batch (50).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -119,8 +120,16 @@ fn main() {
     // `cargo bench` passes --bench; run as a test (`cargo test --benches`)
     // it only checks that the harness works, on a tiny load.
     let measuring = std::env::args().any(|a| a == "--bench");
-    let (d, b, e) = if measuring { (40, 10, 50) } else { (2, 2, 5) };
-    let devices = env_usize("OUTPOST_BENCH_DEVICES", d);
+    let (d, b, e) = if measuring {
+        ("40,200", 10, 50)
+    } else {
+        ("2", 2, 5)
+    };
+    let device_counts: Vec<usize> = std::env::var("OUTPOST_BENCH_DEVICES")
+        .unwrap_or_else(|_| d.to_string())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
     let batches = env_usize("OUTPOST_BENCH_BATCHES", b);
     let per_batch = env_usize("OUTPOST_BENCH_EVENTS", e);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -128,19 +137,21 @@ fn main() {
         .build()
         .expect("runtime");
     let mut rows = Vec::new();
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        let m = rt.block_on(run(backend, devices, batches, per_batch));
-        rows.push(m);
+    for &devices in &device_counts {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            rows.push(rt.block_on(run(backend, devices, batches, per_batch)));
+        }
     }
     let mut md = format!(
-        "### Hub ingest ({devices} devices pushing at once, {batches} batches of {per_batch} events each, gzip over loopback HTTP)\n\n\
-         | backend | events | pushes | wall time | events/s | push p50 | push p99 | push max |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        "### Hub ingest (devices pushing at once, {batches} batches of {per_batch} events each, gzip over loopback HTTP)\n\n\
+         | backend | devices | events | pushes | wall time | events/s | push p50 | push p99 | push max |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
     );
     for m in &rows {
         md.push_str(&format!(
-            "| {:?} | {} | {} | {:.2} s | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms |\n",
+            "| {:?} | {} | {} | {} | {:.2} s | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms |\n",
             m.backend,
+            m.devices,
             m.events,
             m.pushes,
             m.wall.as_secs_f64(),
@@ -154,7 +165,6 @@ fn main() {
                 .as_secs_f64()
                 * 1e3,
         ));
-        let _ = m.devices;
     }
     md.push_str(
         "\nSQLite runs with `synchronous=FULL` (each commit on disk); the throwaway PostgreSQL \

@@ -174,7 +174,7 @@ fn main() {
         "### Sync of {} pending events (real client with its default settings → fault proxy → real hub)\n\n\
          Information content of the events: {:.1} bytes/event as canonical JSON, {:.1} bytes/event \
          gzip-compressed as one stream.\n\n\
-         | link | wall time | events/s | up bytes/event | down bytes/event | total bytes/event | vs gzip content | batches | retries | connections | syncs |\n\
+         | link | wall time | events/s | up bytes/event | down bytes/event | total bytes/event | vs gzip content | batches | retries | new connections | syncs |\n\
          | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
         rows[0].events,
         raw as f64 / events,
@@ -199,7 +199,9 @@ fn main() {
     }
     md.push_str(
         "\nBytes are counted at the proxy (HTTP headers and bodies; TCP/IP overhead not included). \
-         Pushes and the hub's answers (one result per event) are gzip-compressed.\n",
+         Pushes and the hub's answers (one result per event) are gzip-compressed. New connections \
+         are TCP connections opened during the sync; 0 means the one opened at enrolment was kept \
+         alive throughout.\n",
     );
     println!("\n{md}");
     if !measuring {
