@@ -8,7 +8,7 @@
 
 use crate::error::{AppError, ErrorKind};
 use crate::{bundled, commands};
-use outpost_learner::{ProfileId, Store};
+use outpost_learner::{settings, ProfileId, Store};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
@@ -112,8 +112,33 @@ fn open_store(dir: PathBuf) -> Result<(Store, Option<String>), AppError> {
     if let Some(p) = &problem {
         eprintln!("outpost: {p}");
     }
+    preset_hub_url(&store, std::env::var(HUB_URL_ENV).ok());
     Ok((store, problem))
 }
+
+/// A hub address set in the environment (`OUTPOST_HUB_URL`, by a post's IT
+/// or by `cargo xtask run`) fills in Settings when the learner has not set
+/// one; what a learner typed is never overwritten. A bad address is said on
+/// stderr and ignored.
+fn preset_hub_url(store: &Store, preset: Option<String>) {
+    let Some(url) = preset else {
+        return;
+    };
+    if matches!(store.setting(settings::HUB_URL), Ok(Some(_))) {
+        return;
+    }
+    match commands::check_hub_url(&url) {
+        Ok(url) => {
+            if let Err(e) = store.set_setting(settings::HUB_URL, &url) {
+                eprintln!("outpost: cannot keep the hub address from {HUB_URL_ENV}: {e}");
+            }
+        }
+        Err(e) => eprintln!("outpost: {HUB_URL_ENV} ignored: {}", e.message),
+    }
+}
+
+/// The environment variable that presets the hub address.
+pub const HUB_URL_ENV: &str = "OUTPOST_HUB_URL";
 
 /// `outpost-asset://localhost/<course>/<name>`: an image of an installed
 /// course, from its verified package.
@@ -215,7 +240,30 @@ pub fn run(data_dir: PathBuf) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::percent_decode;
+    use super::{percent_decode, preset_hub_url};
+    use outpost_learner::{settings, Store};
+
+    #[test]
+    fn a_preset_hub_address_fills_settings_but_never_replaces_the_learners() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let hub = |s: &Store| s.setting(settings::HUB_URL).unwrap();
+
+        preset_hub_url(&store, Some("not a url".into()));
+        assert_eq!(hub(&store), None, "a bad preset is ignored");
+
+        preset_hub_url(&store, Some("http://127.0.0.1:8470/".into()));
+        assert_eq!(hub(&store).as_deref(), Some("http://127.0.0.1:8470"));
+
+        store
+            .set_setting(settings::HUB_URL, "https://hub.example.org")
+            .unwrap();
+        preset_hub_url(&store, Some("http://127.0.0.1:8470".into()));
+        assert_eq!(hub(&store).as_deref(), Some("https://hub.example.org"));
+
+        preset_hub_url(&store, None);
+        assert_eq!(hub(&store).as_deref(), Some("https://hub.example.org"));
+    }
 
     #[test]
     fn asset_paths_decode_and_bad_escapes_are_refused() {

@@ -144,7 +144,10 @@ fn bootstrap_hub(bin: &Path, data: &Path) {
         code.as_deref().unwrap_or("(none: see warnings above)")
     );
     eprintln!("{summary}");
-    let _ = std::fs::write(marker, summary);
+    // Only a complete setup is remembered: a failed one is tried again next run.
+    if code.is_some() {
+        let _ = std::fs::write(marker, summary);
+    }
 }
 
 fn wait_for_port(addr: &str, limit: Duration) -> std::io::Result<()> {
