@@ -24,7 +24,9 @@ use uuid::Uuid;
 /// The profile opened last, opened again at start when it has no PIN.
 const LAST_PROFILE: &str = "app.last_profile";
 
-async fn blocking<T: Send + 'static>(
+/// Run `f` with the app's state on a blocking thread (never the main
+/// thread, which draws the window).
+pub(crate) async fn blocking<T: Send + 'static>(
     app: AppHandle,
     f: impl FnOnce(&AppState) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {

@@ -5,6 +5,7 @@
 //! call the commands below: sync now, enrol, export progress to a file,
 //! import a receipt. `ui/js/sync.js` is their interface.
 
+use crate::commands::blocking;
 use crate::error::{AppError, ErrorKind};
 use crate::gui::AppState;
 use outpost_sync::{
@@ -120,38 +121,20 @@ fn chosen_path(path: &str, what: &str) -> Result<PathBuf, AppError> {
 #[tauri::command]
 pub async fn sync_export_progress(app: AppHandle, path: String) -> Result<Export, AppError> {
     let path = chosen_path(&path, "progress file")?;
-    let handle = app.clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        handle
-            .state::<AppState>()
-            .with_store(|s| Ok(outpost_sync::export_progress(s, &path, None)?))
+    blocking(app, move |st| {
+        st.with_store(|s| Ok(outpost_sync::export_progress(s, &path, None)?))
     })
     .await
-    .map_err(|e| {
-        AppError::new(
-            ErrorKind::Internal,
-            format!("a background task failed: {e}"),
-        )
-    })?
 }
 
 /// Import the hub's receipt for a progress file: its events are confirmed.
 #[tauri::command]
 pub async fn sync_import_receipt(app: AppHandle, path: String) -> Result<ReceiptImport, AppError> {
     let path = chosen_path(&path, "receipt")?;
-    let handle = app.clone();
-    let r = tauri::async_runtime::spawn_blocking(move || {
-        handle
-            .state::<AppState>()
-            .with_store(|s| Ok(outpost_sync::import_receipt(s, &path)?))
+    let r = blocking(app.clone(), move |st| {
+        st.with_store(|s| Ok(outpost_sync::import_receipt(s, &path)?))
     })
-    .await
-    .map_err(|e| {
-        AppError::new(
-            ErrorKind::Internal,
-            format!("a background task failed: {e}"),
-        )
-    })??;
+    .await?;
     if let Ok(h) = app.state::<SyncState>().handle() {
         h.refresh();
     }
