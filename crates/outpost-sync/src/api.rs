@@ -86,12 +86,14 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     cur.to_string()
 }
 
-/// Read a whole answer: the body of a 2xx as `T`, or the hub's error.
-pub(crate) async fn answer<T: DeserializeOwned>(
+/// Send `req` and read its whole answer: the body of a 2xx as `T`, or the
+/// hub's error. `received` counts the answer's bytes.
+pub(crate) async fn call<T: DeserializeOwned>(
     hub: &str,
-    res: reqwest::Response,
+    req: reqwest::RequestBuilder,
     received: &mut u64,
 ) -> Result<T, Failure> {
+    let res = req.send().await.map_err(|e| transport(hub, &e))?;
     let status = res.status();
     let retry_after = res
         .headers()

@@ -1,6 +1,6 @@
 //! The HTTP client and its settings, shared by every sync of a process.
 
-use crate::api::{answer, transport, Failure};
+use crate::api::{call, transport, Failure};
 use crate::backoff::{BatchSizer, RetryPolicy};
 use crate::error::SyncError;
 use outpost_protocol::limits::{DEFAULT_PULL_LIMIT, MAX_EVENTS_PER_PUSH};
@@ -147,15 +147,11 @@ impl SyncClient {
     /// The cheap reachability check: the hub's clock, and the round trip.
     pub async fn ping(&self, hub: &str) -> Result<(Ping, Duration), SyncError> {
         let started = Instant::now();
-        let res = self
+        let req = self
             .http
             .get(format!("{hub}/api/v1/ping"))
-            .timeout(self.config.probe_timeout)
-            .send()
-            .await
-            .map_err(|e| transport(hub, &e))?;
-        let mut n = 0;
-        let ping: Ping = answer(hub, res, &mut n).await.map_err(|f| f.error)?;
+            .timeout(self.config.probe_timeout);
+        let ping: Ping = call(hub, req, &mut 0).await.map_err(|f| f.error)?;
         Ok((ping, started.elapsed()))
     }
 
@@ -164,16 +160,21 @@ impl SyncClient {
         hub: &str,
         req: &EnrollRequest,
     ) -> Result<EnrollResponse, Failure> {
-        let res = self
+        let req = self
             .http
             .post(format!("{hub}/api/v1/enroll"))
             .timeout(self.config.request_timeout)
-            .json(req)
-            .send()
-            .await
-            .map_err(|e| transport(hub, &e))?;
-        let mut n = 0;
-        answer(hub, res, &mut n).await
+            .json(req);
+        call(hub, req, &mut 0).await
+    }
+
+    /// Time for a request that moves `bytes` over the slowest link, on top
+    /// of the time for a small one.
+    fn timeout_for(&self, bytes: f64) -> Duration {
+        self.config.request_timeout
+            + Duration::from_secs_f64(
+                bytes / self.config.slowest_link_bytes_per_second.max(1) as f64,
+            )
     }
 
     /// One push of a gzip-compressed body.
@@ -184,22 +185,16 @@ impl SyncClient {
         gzipped: Vec<u8>,
         received: &mut u64,
     ) -> Result<PushResponse, Failure> {
-        let timeout = self.config.request_timeout
-            + Duration::from_secs_f64(
-                gzipped.len() as f64 / self.config.slowest_link_bytes_per_second.max(1) as f64,
-            );
-        let res = self
+        let timeout = self.timeout_for(gzipped.len() as f64);
+        let req = self
             .http
             .post(format!("{hub}/api/v1/sync/push"))
             .bearer_auth(token)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::CONTENT_ENCODING, "gzip")
             .timeout(timeout)
-            .body(gzipped)
-            .send()
-            .await
-            .map_err(|e| transport(hub, &e))?;
-        answer(hub, res, received).await
+            .body(gzipped);
+        call(hub, req, received).await
     }
 
     pub(crate) async fn pull(
@@ -211,21 +206,14 @@ impl SyncClient {
     ) -> Result<PullResponse, Failure> {
         let limit = self.config.pull_limit.to_string();
         // A full page of events at the slowest link speed.
-        let timeout = self.config.request_timeout
-            + Duration::from_secs_f64(
-                f64::from(self.config.pull_limit) * 400.0
-                    / self.config.slowest_link_bytes_per_second.max(1) as f64,
-            );
-        let res = self
+        let timeout = self.timeout_for(f64::from(self.config.pull_limit) * 400.0);
+        let req = self
             .http
             .get(format!("{hub}/api/v1/sync/pull"))
             .query(&[("cursor", cursor), ("limit", limit.as_str())])
             .bearer_auth(token)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| transport(hub, &e))?;
-        answer(hub, res, received).await
+            .timeout(timeout);
+        call(hub, req, received).await
     }
 
     /// Start a package download at byte `from` (0: the whole file).
