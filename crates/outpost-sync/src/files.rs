@@ -350,6 +350,95 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_receipt_is_a_clear_error_and_marks_nothing() {
+        use ed25519_dalek::SigningKey;
+        use outpost_learner::{Enrolment, Language};
+        use outpost_protocol::{public_key_to_hex, write_receipt, EventResult, Receipt};
+
+        let data = tempfile::tempdir().unwrap();
+        let usb = tempfile::tempdir().unwrap();
+        let store = Store::open(data.path()).unwrap();
+        let p = store.create_profile("Amina", Language::Fr, None).unwrap();
+        let hub = SigningKey::from_bytes(&[3u8; 32]);
+        store
+            .set_enrolment(&Enrolment {
+                profile: p.id,
+                hub_url: "https://hub.example.org".into(),
+                device_token: "ab".repeat(32),
+                hub_learner_id: p.id.0,
+                cohort: "Beirut".into(),
+                hub_public_key: Some(public_key_to_hex(&hub.verifying_key())),
+                enrolled_at: chrono::Utc::now(),
+            })
+            .unwrap();
+        let receipt = Receipt {
+            protocol: PROTOCOL_VERSION,
+            file_id: Uuid::now_v7(),
+            device_id: store.device_id(),
+            learner_id: p.id.0,
+            hub_time: chrono::Utc::now(),
+            results: vec![EventResult {
+                id: Uuid::now_v7(),
+                status: EventStatus::Accepted,
+            }],
+        };
+        let good = write_receipt(&receipt, &hub);
+        let put = |name: &str, bytes: &[u8]| {
+            let path = usb.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let refused = |path: &Path| import_receipt(&store, path).unwrap_err().to_string();
+
+        let huge = usb.path().join("huge.receipt");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(MAX_FILE_BYTES as u64 + 1)
+            .unwrap();
+        assert!(refused(&huge).contains("too large"), "{}", refused(&huge));
+
+        let cut = put("cut.receipt", &good[..good.len() / 2]);
+        assert!(refused(&cut).contains("damaged"), "{}", refused(&cut));
+
+        // Still a well-formed receipt, but not the one the hub signed.
+        let bad = String::from_utf8(good.clone())
+            .unwrap()
+            .replace("\"accepted\"", "\"duplicate\"");
+        assert_ne!(bad.as_bytes(), good);
+        let tampered = put("tampered.receipt", bad.as_bytes());
+        assert!(refused(&tampered).contains("signature does not match"));
+
+        let other_hub = SigningKey::from_bytes(&[4u8; 32]);
+        let foreign = put("foreign.receipt", &write_receipt(&receipt, &other_hub));
+        assert!(refused(&foreign).contains("signature does not match"));
+
+        let mut elsewhere = receipt.clone();
+        elsewhere.device_id = Uuid::now_v7();
+        let elsewhere = put("elsewhere.receipt", &write_receipt(&elsewhere, &hub));
+        assert!(
+            refused(&elsewhere).contains("not for this laptop"),
+            "{}",
+            refused(&elsewhere)
+        );
+
+        let mut stranger = receipt.clone();
+        stranger.learner_id = Uuid::now_v7();
+        let stranger = put("stranger.receipt", &write_receipt(&stranger, &hub));
+        assert!(
+            refused(&stranger).contains("not on this laptop"),
+            "{}",
+            refused(&stranger)
+        );
+
+        // None of them counted: the real receipt is still new.
+        let ok = import_receipt(&store, &put("good.receipt", &good)).unwrap();
+        assert!(!ok.already_imported);
+        assert_eq!(ok.unknown, 1);
+        let again = import_receipt(&store, &usb.path().join("good.receipt")).unwrap();
+        assert!(again.already_imported);
+    }
+
+    #[test]
     fn a_missing_folder_is_a_clear_error_and_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("no-stick").join("progress.txt");
