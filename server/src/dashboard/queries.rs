@@ -49,22 +49,55 @@ impl Sql {
     pub fn page(&mut self, limit: i64, offset: i64) -> &mut Sql {
         self.push(" LIMIT ").arg(limit).push(" OFFSET ").arg(offset)
     }
+    /// ` AND {learner_col} IN (learners of the trainer's cohorts)` for a
+    /// trainer; nothing for an admin.
+    pub fn trainer_learners(&mut self, learner_col: &str, trainer: Option<&str>) -> &mut Sql {
+        if let Some(t) = trainer {
+            self.push(&format!(
+                " AND {learner_col} IN (SELECT l.id FROM learners l JOIN cohorts c ON c.id = l.cohort_id WHERE c.trainer = "
+            ))
+            .arg(t)
+            .push(")");
+        }
+        self
+    }
     pub async fn query(&self, tx: &mut dyn Tx) -> Result<Vec<Row>, DbError> {
         tx.query(&self.text, self.params.clone()).await
     }
+    /// Every row, each read by `f`.
+    pub async fn rows<T>(
+        &self,
+        tx: &mut dyn Tx,
+        f: impl Fn(&Row) -> Result<T, DbError>,
+    ) -> Result<Vec<T>, DbError> {
+        rows(tx, &self.text, self.params.clone(), f).await
+    }
+    /// The first row, if any, read by `f`.
+    pub async fn first<T>(
+        &self,
+        tx: &mut dyn Tx,
+        f: impl Fn(&Row) -> Result<T, DbError>,
+    ) -> Result<Option<T>, DbError> {
+        self.query(tx).await?.first().map(f).transpose()
+    }
     pub async fn count(&self, tx: &mut dyn Tx) -> Result<i64, DbError> {
-        Ok(self
-            .query(tx)
-            .await?
-            .first()
-            .map(|r| r.i64(0))
-            .transpose()?
-            .unwrap_or(0))
+        Ok(self.first(tx, |r| r.i64(0)).await?.unwrap_or(0))
     }
 }
 
-fn uuid_of(r: &Row, i: usize) -> Result<Uuid, DbError> {
-    r.uuid(i)
+/// Every row of a query, each read by `f`.
+async fn rows<T>(
+    tx: &mut dyn Tx,
+    sql: &str,
+    params: Vec<Val>,
+    f: impl Fn(&Row) -> Result<T, DbError>,
+) -> Result<Vec<T>, DbError> {
+    tx.query(sql, params).await?.iter().map(f).collect()
+}
+
+/// A JSON column written by the hub (a stored fold or event).
+fn stored<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T, DbError> {
+    serde_json::from_str(json).map_err(|e| DbError::Decode(format!("stored {what}: {e}")))
 }
 
 // ----- cohorts ---------------------------------------------------------
@@ -105,12 +138,7 @@ pub async fn cohorts(
     q.trainer("c", trainer)
         .push(" ORDER BY c.name, c.id")
         .page(limit, offset);
-    let rows = q
-        .query(tx)
-        .await?
-        .iter()
-        .map(cohort_row)
-        .collect::<Result<_, _>>()?;
+    let rows = q.rows(tx, cohort_row).await?;
     let mut n = Sql::new("SELECT CAST(COUNT(*) AS BIGINT) FROM cohorts c WHERE 1 = 1");
     n.trainer("c", trainer);
     Ok((rows, n.count(tx).await?))
@@ -124,7 +152,7 @@ pub async fn cohort(
 ) -> Result<Option<CohortRow>, DbError> {
     let mut q = Sql::new(COHORT_COLUMNS);
     q.push(" AND c.id = ").arg(id).trainer("c", trainer);
-    q.query(tx).await?.first().map(cohort_row).transpose()
+    q.first(tx, cohort_row).await
 }
 
 #[derive(Debug, Clone)]
@@ -134,19 +162,18 @@ pub struct AssignmentRow {
 }
 
 pub async fn assignments(tx: &mut dyn Tx, cohort_id: &str) -> Result<Vec<AssignmentRow>, DbError> {
-    tx.query(
+    rows(
+        tx,
         "SELECT course_id, due FROM assignments WHERE cohort_id = $1 ORDER BY course_id",
         crate::params![cohort_id],
+        |r| {
+            Ok(AssignmentRow {
+                course_id: r.text(0)?,
+                due: r.opt_text(1)?,
+            })
+        },
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(AssignmentRow {
-            course_id: r.text(0)?,
-            due: r.opt_text(1)?,
-        })
-    })
-    .collect()
+    .await
 }
 
 /// A cohort's results in one course.
@@ -226,30 +253,24 @@ pub async fn matrix(
         .arg(cohort_id)
         .push(" ORDER BY l.name, l.id")
         .page(limit, offset);
-    q.query(tx)
-        .await?
-        .iter()
-        .map(|r| {
-            let progress = r
-                .opt_text(3)?
-                .map(|j| {
-                    serde_json::from_str::<CourseProgress>(&j)
-                        .map_err(|e| DbError::Decode(format!("stored progress: {e}")))
-                })
-                .transpose()?;
-            Ok(MatrixRow {
-                learner_id: uuid_of(r, 0)?,
-                name: r.text(1)?,
-                email: r.opt_text(2)?,
-                satisfied: progress.is_some() && r.bool(4)?,
-                passed: progress.is_some() && r.bool(5)?,
-                progress,
-                best_score: r.opt_f64(6)?,
-                seconds: r.opt_i64(7)?.unwrap_or(0),
-                last_activity_ms: r.opt_i64(8)?,
-            })
+    q.rows(tx, |r| {
+        let progress = r
+            .opt_text(3)?
+            .map(|j| stored::<CourseProgress>("progress", &j))
+            .transpose()?;
+        Ok(MatrixRow {
+            learner_id: r.uuid(0)?,
+            name: r.text(1)?,
+            email: r.opt_text(2)?,
+            satisfied: progress.is_some() && r.bool(4)?,
+            passed: progress.is_some() && r.bool(5)?,
+            progress,
+            best_score: r.opt_f64(6)?,
+            seconds: r.opt_i64(7)?.unwrap_or(0),
+            last_activity_ms: r.opt_i64(8)?,
         })
-        .collect()
+    })
+    .await
 }
 
 #[derive(Debug, Clone)]
@@ -282,23 +303,20 @@ pub async fn members(
     q.arg(cohort_id)
         .push(" ORDER BY l.name, l.id")
         .page(limit, offset);
-    q.query(tx)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(MemberRow {
-                learner_id: uuid_of(r, 0)?,
-                name: r.text(1)?,
-                email: r.opt_text(2)?,
-                language: r.text(3)?,
-                created_ms: r.i64(4)?,
-                devices: r.i64(5)?,
-                last_sync_ms: r.opt_i64(6)?,
-                pending: r.i64(7)?,
-                courses_satisfied: r.i64(8)?,
-            })
+    q.rows(tx, |r| {
+        Ok(MemberRow {
+            learner_id: r.uuid(0)?,
+            name: r.text(1)?,
+            email: r.opt_text(2)?,
+            language: r.text(3)?,
+            created_ms: r.i64(4)?,
+            devices: r.i64(5)?,
+            last_sync_ms: r.opt_i64(6)?,
+            pending: r.i64(7)?,
+            courses_satisfied: r.i64(8)?,
         })
-        .collect()
+    })
+    .await
 }
 
 #[derive(Debug, Clone)]
@@ -311,22 +329,21 @@ pub struct CodeRow {
 }
 
 pub async fn codes(tx: &mut dyn Tx, cohort_id: &str) -> Result<Vec<CodeRow>, DbError> {
-    tx.query(
+    rows(
+        tx,
         "SELECT code, uses_max, uses, expires_ms, created_ms FROM enrolment_codes WHERE cohort_id = $1 ORDER BY created_ms DESC, code",
         crate::params![cohort_id],
+        |r| {
+            Ok(CodeRow {
+                code: r.text(0)?,
+                uses_max: r.i64(1)?,
+                uses: r.i64(2)?,
+                expires_ms: r.opt_i64(3)?,
+                created_ms: r.i64(4)?,
+            })
+        },
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(CodeRow {
-            code: r.text(0)?,
-            uses_max: r.i64(1)?,
-            uses: r.i64(2)?,
-            expires_ms: r.opt_i64(3)?,
-            created_ms: r.i64(4)?,
-        })
-    })
-    .collect()
+    .await
 }
 
 // ----- overdue ---------------------------------------------------------
@@ -378,12 +395,9 @@ pub async fn overdue(
     q.push(" ORDER BY a.due, c.name, l.name, l.id")
         .page(limit, offset);
     let rows = q
-        .query(tx)
-        .await?
-        .iter()
-        .map(|r| {
+        .rows(tx, |r| {
             Ok(OverdueRow {
-                learner_id: uuid_of(r, 0)?,
+                learner_id: r.uuid(0)?,
                 name: r.text(1)?,
                 cohort_id: r.text(2)?,
                 cohort: r.text(3)?,
@@ -393,7 +407,7 @@ pub async fn overdue(
                 last_activity_ms: r.opt_i64(7)?,
             })
         })
-        .collect::<Result<_, DbError>>()?;
+        .await?;
     let total = overdue_from(trainer, cohort_id, today, "SELECT CAST(COUNT(*) AS BIGINT)")
         .count(tx)
         .await?;
@@ -424,21 +438,18 @@ pub async fn learner(
          FROM learners l JOIN cohorts c ON c.id = l.cohort_id WHERE l.id = ",
     );
     q.arg(id).trainer("c", trainer);
-    q.query(tx)
-        .await?
-        .first()
-        .map(|r| {
-            Ok(LearnerRow {
-                id: uuid_of(r, 0)?,
-                name: r.text(1)?,
-                email: r.opt_text(2)?,
-                language: r.text(3)?,
-                created_ms: r.i64(4)?,
-                cohort_id: r.text(5)?,
-                cohort: r.text(6)?,
-            })
+    q.first(tx, |r| {
+        Ok(LearnerRow {
+            id: r.uuid(0)?,
+            name: r.text(1)?,
+            email: r.opt_text(2)?,
+            language: r.text(3)?,
+            created_ms: r.i64(4)?,
+            cohort_id: r.text(5)?,
+            cohort: r.text(6)?,
         })
-        .transpose()
+    })
+    .await
 }
 
 #[derive(Debug, Clone)]
@@ -451,23 +462,21 @@ pub struct ProgressRow {
 }
 
 pub async fn learner_progress(tx: &mut dyn Tx, id: Uuid) -> Result<Vec<ProgressRow>, DbError> {
-    tx.query(
+    rows(
+        tx,
         "SELECT course_id, course_version, progress, best_score, last_activity_ms FROM progress WHERE learner_id = $1 ORDER BY course_id",
         crate::params![id],
+        |r| {
+            Ok(ProgressRow {
+                course_id: r.text(0)?,
+                course_version: r.text(1)?,
+                progress: stored("progress", &r.text(2)?)?,
+                best_score: r.opt_f64(3)?,
+                last_activity_ms: r.opt_i64(4)?,
+            })
+        },
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(ProgressRow {
-            course_id: r.text(0)?,
-            course_version: r.text(1)?,
-            progress: serde_json::from_str(&r.text(2)?)
-                .map_err(|e| DbError::Decode(format!("stored progress: {e}")))?,
-            best_score: r.opt_f64(3)?,
-            last_activity_ms: r.opt_i64(4)?,
-        })
-    })
-    .collect()
+    .await
 }
 
 #[derive(Debug, Clone)]
@@ -484,26 +493,25 @@ pub struct DeviceRow {
 }
 
 pub async fn learner_devices(tx: &mut dyn Tx, id: Uuid) -> Result<Vec<DeviceRow>, DbError> {
-    tx.query(
+    rows(
+        tx,
         "SELECT d.id, d.name, d.enrolled_ms, d.revoked_ms, d.last_sync_ms, d.clock_offset_ms, t.last_sync_ms, t.pending_after \
          FROM device_tokens t JOIN devices d ON d.id = t.device_id WHERE t.learner_id = $1 ORDER BY d.name, d.id",
         crate::params![id],
+        |r| {
+            Ok(DeviceRow {
+                device_id: r.uuid(0)?,
+                name: r.text(1)?,
+                enrolled_ms: r.i64(2)?,
+                revoked_ms: r.opt_i64(3)?,
+                last_sync_ms: r.opt_i64(4)?,
+                clock_offset_ms: r.opt_i64(5)?,
+                profile_last_sync_ms: r.opt_i64(6)?,
+                pending_after: r.opt_i64(7)?,
+            })
+        },
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(DeviceRow {
-            device_id: uuid_of(r, 0)?,
-            name: r.text(1)?,
-            enrolled_ms: r.i64(2)?,
-            revoked_ms: r.opt_i64(3)?,
-            last_sync_ms: r.opt_i64(4)?,
-            clock_offset_ms: r.opt_i64(5)?,
-            profile_last_sync_ms: r.opt_i64(6)?,
-            pending_after: r.opt_i64(7)?,
-        })
-    })
-    .collect()
+    .await
 }
 
 #[derive(Debug, Clone)]
@@ -526,31 +534,29 @@ pub async fn learner_attempts(
     id: Uuid,
     limit: i64,
 ) -> Result<Vec<AttemptRow>, DbError> {
-    tx.query(
+    rows(
+        tx,
         "SELECT id, course_id, course_version, activity_id, corrected_ms, score_correct, score_total, passed, content \
          FROM events WHERE hub_learner_id = $1 AND kind = 'quiz_submitted' ORDER BY corrected_ms DESC, id LIMIT $2",
         crate::params![id, limit],
+        |r| {
+            Ok(AttemptRow {
+                event_id: r.uuid(0)?,
+                course_id: r.text(1)?,
+                course_version: r.text(2)?,
+                quiz_id: r.text(3)?,
+                corrected_ms: r.i64(4)?,
+                correct: r.opt_i64(5)?,
+                total: r.opt_i64(6)?,
+                passed: match r.0.get(7) {
+                    Some(Val::Null) | None => None,
+                    _ => Some(r.bool(7)?),
+                },
+                event: stored("event", &r.text(8)?)?,
+            })
+        },
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(AttemptRow {
-            event_id: uuid_of(r, 0)?,
-            course_id: r.text(1)?,
-            course_version: r.text(2)?,
-            quiz_id: r.text(3)?,
-            corrected_ms: r.i64(4)?,
-            correct: r.opt_i64(5)?,
-            total: r.opt_i64(6)?,
-            passed: match r.0.get(7) {
-                Some(Val::Null) | None => None,
-                _ => Some(r.bool(7)?),
-            },
-            event: serde_json::from_str(&r.text(8)?)
-                .map_err(|e| DbError::Decode(format!("stored event: {e}")))?,
-        })
-    })
-    .collect()
+    .await
 }
 
 /// Whether a device has a learner the viewer may see.
@@ -580,11 +586,7 @@ pub async fn profile_in_scope(
         .push(" AND t.profile_id = ")
         .arg(profile_id)
         .trainer("c", trainer);
-    q.query(tx)
-        .await?
-        .first()
-        .map(|r| uuid_of(r, 0))
-        .transpose()
+    q.first(tx, |r| r.uuid(0)).await
 }
 
 // ----- item analysis ---------------------------------------------------
@@ -614,29 +616,22 @@ pub async fn answer_counts(
     q.arg(course_id)
         .push(" AND qa.course_version = ")
         .arg(version);
-    if let Some(t) = trainer {
-        q.push(" AND qa.learner_id IN (SELECT l.id FROM learners l JOIN cohorts c ON c.id = l.cohort_id WHERE c.trainer = ")
-            .arg(t)
-            .push(")");
-    }
+    q.trainer_learners("qa.learner_id", trainer);
     if let Some(c) = cohort_id {
         q.push(" AND qa.learner_id IN (SELECT l.id FROM learners l WHERE l.cohort_id = ")
             .arg(c)
             .push(")");
     }
     q.push(" GROUP BY qa.quiz_id, qa.question_id, qa.options ORDER BY qa.quiz_id, qa.question_id, qa.options");
-    q.query(tx)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(AnswerCount {
-                quiz_id: r.text(0)?,
-                question_id: r.text(1)?,
-                options: r.text(2)?,
-                count: r.i64(3)?,
-            })
+    q.rows(tx, |r| {
+        Ok(AnswerCount {
+            quiz_id: r.text(0)?,
+            question_id: r.text(1)?,
+            options: r.text(2)?,
+            count: r.i64(3)?,
         })
-        .collect()
+    })
+    .await
 }
 
 // ----- silent devices --------------------------------------------------
@@ -685,23 +680,20 @@ pub async fn silent(
     q.push(" ORDER BY COALESCE(d.last_sync_ms, d.enrolled_ms), d.id, l.name, l.id")
         .page(limit, offset);
     let rows = q
-        .query(tx)
-        .await?
-        .iter()
-        .map(|r| {
+        .rows(tx, |r| {
             Ok(SilentRow {
-                device_id: uuid_of(r, 0)?,
+                device_id: r.uuid(0)?,
                 device: r.text(1)?,
                 enrolled_ms: r.i64(2)?,
                 last_sync_ms: r.opt_i64(3)?,
-                learner_id: uuid_of(r, 4)?,
+                learner_id: r.uuid(4)?,
                 learner: r.text(5)?,
                 cohort_id: r.text(6)?,
                 cohort: r.text(7)?,
                 pending_after: r.opt_i64(8)?,
             })
         })
-        .collect::<Result<_, DbError>>()?;
+        .await?;
     let total = silent_from(trainer, cutoff_ms, "SELECT CAST(COUNT(*) AS BIGINT)")
         .count(tx)
         .await?;
@@ -728,18 +720,15 @@ pub async fn silent_by_cohort(
         "SELECT c.id, c.name, CAST(COUNT(DISTINCT d.id) AS BIGINT), CAST(COALESCE(SUM(t.pending_after), 0) AS BIGINT)",
     );
     q.push(" GROUP BY c.id, c.name ORDER BY c.name");
-    q.query(tx)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(SilentCohort {
-                cohort_id: r.text(0)?,
-                cohort: r.text(1)?,
-                devices: r.i64(2)?,
-                pending: r.i64(3)?,
-            })
+    q.rows(tx, |r| {
+        Ok(SilentCohort {
+            cohort_id: r.text(0)?,
+            cohort: r.text(1)?,
+            devices: r.i64(2)?,
+            pending: r.i64(3)?,
         })
-        .collect()
+    })
+    .await
 }
 
 // ----- plots -----------------------------------------------------------
@@ -751,16 +740,15 @@ pub async fn completions_by_day(
     cohort_id: &str,
     course_id: &str,
 ) -> Result<Vec<(i64, i64)>, DbError> {
-    tx.query(
+    rows(
+        tx,
         "SELECT p.satisfied_ms / 86400000, CAST(COUNT(*) AS BIGINT) FROM progress p JOIN learners l ON l.id = p.learner_id \
          WHERE l.cohort_id = $1 AND p.course_id = $2 AND p.satisfied AND p.satisfied_ms IS NOT NULL \
          GROUP BY p.satisfied_ms / 86400000 ORDER BY 1",
         crate::params![cohort_id, course_id],
+        |r| Ok((r.i64(0)?, r.i64(1)?)),
     )
-    .await?
-    .iter()
-    .map(|r| Ok((r.i64(0)?, r.i64(1)?)))
-    .collect()
+    .await
 }
 
 /// Best assessment scores of a cohort in a course, with how many learners
@@ -770,15 +758,14 @@ pub async fn best_scores(
     cohort_id: &str,
     course_id: &str,
 ) -> Result<Vec<(f64, i64)>, DbError> {
-    tx.query(
+    rows(
+        tx,
         "SELECT p.best_score, CAST(COUNT(*) AS BIGINT) FROM progress p JOIN learners l ON l.id = p.learner_id \
          WHERE l.cohort_id = $1 AND p.course_id = $2 AND p.best_score IS NOT NULL GROUP BY p.best_score ORDER BY 1",
         crate::params![cohort_id, course_id],
+        |r| Ok((r.f64(0)?, r.i64(1)?)),
     )
-    .await?
-    .iter()
-    .map(|r| Ok((r.f64(0)?, r.i64(1)?)))
-    .collect()
+    .await
 }
 
 // ----- courses ---------------------------------------------------------
@@ -801,38 +788,29 @@ pub async fn versions_in_use(
     let mut q = Sql::new(
         "SELECT e.course_id, e.course_version, CAST(COUNT(DISTINCT e.hub_learner_id) AS BIGINT), MAX(e.corrected_ms) FROM events e WHERE 1 = 1",
     );
-    if let Some(t) = trainer {
-        q.push(" AND e.hub_learner_id IN (SELECT l.id FROM learners l JOIN cohorts c ON c.id = l.cohort_id WHERE c.trainer = ")
-            .arg(t)
-            .push(")");
-    }
+    q.trainer_learners("e.hub_learner_id", trainer);
     q.push(" GROUP BY e.course_id, e.course_version ORDER BY e.course_id, e.course_version");
-    q.query(tx)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(VersionUse {
-                course_id: r.text(0)?,
-                version: r.text(1)?,
-                learners: r.i64(2)?,
-                last_activity_ms: r.opt_i64(3)?,
-            })
+    q.rows(tx, |r| {
+        Ok(VersionUse {
+            course_id: r.text(0)?,
+            version: r.text(1)?,
+            learners: r.i64(2)?,
+            last_activity_ms: r.opt_i64(3)?,
         })
-        .collect()
+    })
+    .await
 }
 
 /// Publisher keys the dashboard accepts packages from: those added on the
 /// dashboard and those already used to publish.
 pub async fn trusted_keys(tx: &mut dyn Tx) -> Result<Vec<(String, String)>, DbError> {
-    let mut keys: Vec<(String, String)> = tx
-        .query(
-            "SELECT key, name FROM publisher_keys ORDER BY name, key",
-            vec![],
-        )
-        .await?
-        .iter()
-        .map(|r| Ok((r.text(0)?, r.text(1)?)))
-        .collect::<Result<_, DbError>>()?;
+    let mut keys = rows(
+        tx,
+        "SELECT key, name FROM publisher_keys ORDER BY name, key",
+        vec![],
+        |r| Ok((r.text(0)?, r.text(1)?)),
+    )
+    .await?;
     for r in tx
         .query(
             "SELECT DISTINCT publisher_key FROM packages ORDER BY publisher_key",
