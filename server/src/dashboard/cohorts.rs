@@ -2,7 +2,7 @@
 //! (rates, the progress matrix, plots), its members, assignments and
 //! enrolment codes.
 
-use super::html::{self, csv_link, page, page_base, Cell, Nav, Pager, Status, Table};
+use super::html::{self, csv_link, page, page_base, wants_csv, Cell, Nav, Pager, Status, Table};
 use super::i18n::{fill, Text};
 use super::queries::{self, CohortRow, MatrixRow};
 use super::{svg, texts, DashError, DashResult, Viewer, PER_PAGE};
@@ -23,10 +23,6 @@ pub struct ListQuery {
     pub done: Option<String>,
 }
 
-pub fn wants_csv(format: Option<&str>) -> bool {
-    format == Some("csv")
-}
-
 pub async fn list(
     State(hub): State<Arc<Hub>>,
     v: Viewer,
@@ -36,11 +32,7 @@ pub async fn list(
     let csv = wants_csv(q.format.as_deref());
     let mut pager = Pager::parse(t, q.page.as_deref(), PER_PAGE)?;
     let mut tx = hub.db.begin(Mode::Read).await?;
-    let (limit, offset) = if csv {
-        (i64::MAX, 0)
-    } else {
-        (pager.limit(), pager.offset())
-    };
+    let (limit, offset) = pager.window(csv);
     let (rows, total) = queries::cohorts(tx.as_mut(), v.trainer(), limit, offset).await?;
     pager.total = total;
     let trainers = if v.is_admin() {
@@ -282,11 +274,7 @@ pub async fn overview(
         let mut tx = hub.db.begin(Mode::Read).await?;
         let stats = queries::course_stats(tx.as_mut(), &cohort.id, course).await?;
         pager.total = stats.learners;
-        let (limit, offset) = if csv {
-            (i64::MAX, 0)
-        } else {
-            (pager.limit(), pager.offset())
-        };
+        let (limit, offset) = pager.window(csv);
         let table_kind = q.table.as_deref().unwrap_or("matrix");
         let course_title = titles
             .iter()
@@ -635,11 +623,7 @@ pub async fn members(
     let csv = wants_csv(q.format.as_deref());
     let mut pager = Pager::parse(t, q.page.as_deref(), PER_PAGE)?;
     pager.total = cohort.learners;
-    let (limit, offset) = if csv {
-        (i64::MAX, 0)
-    } else {
-        (pager.limit(), pager.offset())
-    };
+    let (limit, offset) = pager.window(csv);
     let mut tx = hub.db.begin(Mode::Read).await?;
     let rows = queries::members(tx.as_mut(), &cohort.id, limit, offset).await?;
     drop(tx);

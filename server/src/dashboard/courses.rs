@@ -2,8 +2,7 @@
 //! a package (verified against the trusted publisher keys), the update
 //! summary against the current version, publishing; trusted keys.
 
-use super::cohorts::wants_csv;
-use super::html::{self, csv_link, page, Cell, Nav, Table};
+use super::html::{self, csv_link, page, wants_csv, Cell, Nav, Table};
 use super::i18n::{fill, Text};
 use super::texts::{self, open_bytes, CourseTexts};
 use super::{queries, DashError, DashResult, Viewer};

@@ -368,6 +368,11 @@ impl Table {
     }
 }
 
+/// Whether the request asks for the CSV (`?format=csv`) of a page's table.
+pub fn wants_csv(format: Option<&str>) -> bool {
+    format == Some("csv")
+}
+
 /// A CSV download.
 pub fn csv_response(name: &str, body: String) -> Response {
     let safe: String = name
@@ -429,6 +434,15 @@ impl Pager {
 
     pub fn limit(&self) -> i64 {
         i64::from(self.per)
+    }
+
+    /// `(limit, offset)`: this page, or every row for a CSV export.
+    pub fn window(&self, csv: bool) -> (i64, i64) {
+        if csv {
+            (i64::MAX, 0)
+        } else {
+            (self.limit(), self.offset())
+        }
     }
 
     pub fn pages(&self) -> u32 {

@@ -306,7 +306,7 @@ pub async fn detail(
         ]);
     }
 
-    if super::cohorts::wants_csv(q.format.as_deref()) {
+    if html::wants_csv(q.format.as_deref()) {
         let (name, table) = match q.table.as_deref() {
             Some("lessons") => ("lessons", &lessons),
             Some("attempts") => ("attempts", &attempt_table),

@@ -1,12 +1,12 @@
 //! Reports across cohorts: overdue learners, silent devices, quiz item
 //! analysis.
 
-use super::cohorts::{today, wants_csv};
-use super::html::{self, csv_link, page, page_base, Cell, Nav, Pager, Status, Table};
+use super::cohorts::today;
+use super::html::{self, csv_link, page, page_base, wants_csv, Cell, Nav, Pager, Status, Table};
 use super::i18n::fill;
-use super::queries::{self, AnswerCount};
+use super::queries::{self, AnswerCount, CohortRow};
 use super::{answers, texts, DashError, DashResult, Viewer, PER_PAGE};
-use crate::db::Mode;
+use crate::db::{Mode, Tx};
 use crate::hub::{version_cmp, Hub};
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -14,6 +14,22 @@ use maud::html;
 use outpost_model::CourseStructure;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// The cohort a report is narrowed to (`?cohort=`, empty for all the
+/// viewer's), or 404 when the viewer may not see it.
+async fn narrowed_to(
+    tx: &mut dyn Tx,
+    v: &Viewer,
+    id: Option<&str>,
+) -> DashResult<Option<CohortRow>> {
+    match id.filter(|c| !c.is_empty()) {
+        Some(id) => match queries::cohort(tx, v.trainer(), id).await? {
+            Some(c) => Ok(Some(c)),
+            None => Err(DashError::not_found(v.t().no_such_cohort)),
+        },
+        None => Ok(None),
+    }
+}
 
 #[derive(serde::Deserialize, Default)]
 pub struct OverdueQuery {
@@ -31,19 +47,8 @@ pub async fn overdue(
     let csv = wants_csv(q.format.as_deref());
     let mut pager = Pager::parse(t, q.page.as_deref(), PER_PAGE)?;
     let mut tx = hub.db.begin(Mode::Read).await?;
-    let cohort = match q.cohort.as_deref().filter(|c| !c.is_empty()) {
-        Some(id) => Some(
-            queries::cohort(tx.as_mut(), v.trainer(), id)
-                .await?
-                .ok_or_else(|| DashError::not_found(t.no_such_cohort))?,
-        ),
-        None => None,
-    };
-    let (limit, offset) = if csv {
-        (i64::MAX, 0)
-    } else {
-        (pager.limit(), pager.offset())
-    };
+    let cohort = narrowed_to(tx.as_mut(), &v, q.cohort.as_deref()).await?;
+    let (limit, offset) = pager.window(csv);
     let (rows, total) = queries::overdue(
         tx.as_mut(),
         v.trainer(),
@@ -138,11 +143,7 @@ pub async fn silent(
     let mut pager = Pager::parse(t, q.page.as_deref(), PER_PAGE)?;
     let now = crate::hub::now_ms();
     let cutoff = now - days * 86_400_000;
-    let (limit, offset) = if csv {
-        (i64::MAX, 0)
-    } else {
-        (pager.limit(), pager.offset())
-    };
+    let (limit, offset) = pager.window(csv);
     let mut tx = hub.db.begin(Mode::Read).await?;
     let (rows, total) = queries::silent(tx.as_mut(), v.trainer(), cutoff, limit, offset).await?;
     let per_cohort = q.table.as_deref() == Some("cohorts");
@@ -328,14 +329,7 @@ pub async fn items(
         None => packages.first(),
     };
     let mut tx = hub.db.begin(Mode::Read).await?;
-    let cohort = match q.cohort.as_deref().filter(|c| !c.is_empty()) {
-        Some(id) => Some(
-            queries::cohort(tx.as_mut(), v.trainer(), id)
-                .await?
-                .ok_or_else(|| DashError::not_found(t.no_such_cohort))?,
-        ),
-        None => None,
-    };
+    let cohort = narrowed_to(tx.as_mut(), &v, q.cohort.as_deref()).await?;
     let (cohorts, _) = queries::cohorts(tx.as_mut(), v.trainer(), 1000, 0).await?;
     // Course texts are read in transactions of their own.
     drop(tx);
