@@ -52,7 +52,7 @@ impl Default for LoopConfig {
 }
 
 /// What the app's sync indicator shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SyncStatus {
     /// A sync is running now; `phase` says where.
     pub running: bool,
@@ -107,26 +107,30 @@ impl std::fmt::Debug for SyncHandle {
 }
 
 impl SyncHandle {
-    /// Open the store in `data_dir` (a connection of its own) and start the
-    /// loop on a thread of its own. It syncs at once if a profile is
-    /// enrolled.
+    /// Start the loop on a thread of its own, which opens the store in
+    /// `data_dir` (a connection of its own): the caller does not wait for
+    /// it (the app draws its window meanwhile), and the first status with
+    /// the store's counts follows at once. It syncs at once if a profile is
+    /// enrolled. A store that cannot be opened is the status's
+    /// `last_error`, and the answer to [`SyncHandle::enroll`].
     pub fn start(
         data_dir: &Path,
         config: SyncConfig,
         loop_config: LoopConfig,
     ) -> Result<SyncHandle, SyncError> {
-        let store = Store::open(data_dir)?;
         let client = SyncClient::new(config)?;
         let (tx, rx) = mpsc::unbounded_channel();
-        let (status_tx, status_rx) = watch::channel(read_status(&store, None));
+        let (status_tx, status_rx) = watch::channel(SyncStatus::default());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| SyncError::Store(format!("cannot start the sync thread: {e}")))?;
+        let data_dir = data_dir.to_path_buf();
         let thread = std::thread::Builder::new()
             .name("outpost-sync".into())
-            .spawn(move || {
-                runtime.block_on(run(store, client, loop_config, rx, status_tx));
+            .spawn(move || match Store::open(&data_dir) {
+                Ok(store) => runtime.block_on(run(store, client, loop_config, rx, status_tx)),
+                Err(e) => runtime.block_on(without_store(e.into(), rx, status_tx)),
             })
             .map_err(|e| SyncError::Store(format!("cannot start the sync thread: {e}")))?;
         Ok(SyncHandle {
@@ -195,23 +199,27 @@ impl Drop for SyncHandle {
     }
 }
 
-fn read_status(store: &Store, previous: Option<&SyncStatus>) -> SyncStatus {
-    let mut s = previous.cloned().unwrap_or(SyncStatus {
-        running: false,
-        phase: None,
-        pending: 0,
-        rejected: 0,
-        conflicts: 0,
-        enrolled: false,
-        hub_url: None,
-        reachable: None,
-        last_attempt_at: None,
-        last_success_at: None,
-        last_error: None,
-        next_attempt_at: None,
-        clock_offset_seconds: None,
-        last_report: None,
-    });
+/// The loop when the store could not be opened: the status says why, an
+/// enrolment gets the same answer, until the handle stops it.
+async fn without_store(
+    error: SyncError,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    status: watch::Sender<SyncStatus>,
+) {
+    status.send_modify(|s| s.last_error = Some(error.to_string()));
+    while let Some(c) = commands.recv().await {
+        match c {
+            Command::Stop => return,
+            Command::SyncNow | Command::Refresh => {}
+            Command::Enroll { reply, .. } => {
+                let _ = reply.send(Err(error.clone()));
+            }
+        }
+    }
+}
+
+fn read_status(store: &Store, previous: &SyncStatus) -> SyncStatus {
+    let mut s = previous.clone();
     match store.status() {
         Ok(st) => {
             s.pending = st.pending;
@@ -245,7 +253,7 @@ async fn run(
     let mut failures = 0u32;
     let mut last_pending = 0u64;
     loop {
-        let current = read_status(&store, Some(&status.borrow()));
+        let current = read_status(&store, &status.borrow());
         let enrolled = current.enrolled;
         // New events (the app recorded some): push them soon, if the hub
         // answers, without waiting for the next interval.
@@ -308,7 +316,7 @@ async fn run(
             if next_sync.is_none_or(|t| t <= now) {
                 next_sync = Some(Instant::now() + wait);
             }
-            let fresh = read_status(&store, Some(&status.borrow()));
+            let fresh = read_status(&store, &status.borrow());
             status.send_modify(|s| {
                 *s = fresh;
                 s.running = false;
@@ -355,5 +363,49 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_store_that_cannot_be_opened_is_said_and_the_handle_still_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the data folder should be: the store cannot open.
+        let data_dir = dir.path().join("not-a-folder");
+        std::fs::write(&data_dir, b"x").unwrap();
+        let handle =
+            SyncHandle::start(&data_dir, SyncConfig::default(), LoopConfig::default()).unwrap();
+        let mut status = handle.subscribe();
+        let said = tokio::time::timeout(
+            Duration::from_secs(30),
+            status.wait_for(|s| s.last_error.is_some()),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .clone();
+        assert!(
+            said.last_error
+                .as_deref()
+                .unwrap()
+                .contains("local store failed"),
+            "{said:?}"
+        );
+        assert!(!said.enrolled && !said.running);
+        handle.sync_now();
+        let err = handle
+            .enroll(
+                "https://hub.example.org",
+                "CODE",
+                ProfileId(uuid::Uuid::nil()),
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SyncError::Store(_)), "{err}");
+        handle.stop();
     }
 }
