@@ -341,26 +341,10 @@ pub async fn settings_get(app: AppHandle) -> Result<Settings, AppError> {
     .await
 }
 
-/// Check a hub address typed by a person: an http(s) URL with a host.
+/// Check a hub address typed by a person: the sync client's own check, so
+/// an address Settings keeps is one enrolment accepts.
 pub fn check_hub_url(url: &str) -> Result<String, AppError> {
-    let url = url.trim().trim_end_matches('/');
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorKind::InvalidInput,
-                format!("{url:?} is not a hub address: it must start with https:// (or http://)"),
-            )
-        })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(AppError::new(
-            ErrorKind::InvalidInput,
-            format!("{url:?} has no host name after the scheme"),
-        ));
-    }
-    Ok(url.to_string())
+    Ok(outpost_sync::normalise_hub_url(url)?)
 }
 
 #[tauri::command]
@@ -392,7 +376,13 @@ mod tests {
             check_hub_url("http://127.0.0.1:8470").unwrap(),
             "http://127.0.0.1:8470"
         );
-        for bad in ["hub.example.org", "ftp://x", "https://", "https:// x"] {
+        for bad in [
+            "hub.example.org",
+            "ftp://x",
+            "https://",
+            "https:// x",
+            "https://h/?x=1",
+        ] {
             let e = check_hub_url(bad).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
         }
