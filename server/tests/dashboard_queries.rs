@@ -22,6 +22,7 @@ both!(
     revoking_on_the_dashboard_stops_the_device,
     bad_form_input_gets_a_precise_refusal,
     pages_over_many_courses_answer,
+    every_post_checks_its_csrf_token,
 );
 
 async fn reports_add_up(b: Backend) {
@@ -688,4 +689,98 @@ async fn pages_over_many_courses_answer(b: Backend) {
             .unwrap_or_else(|_| panic!("{path} did not answer"));
         assert_eq!(res.status(), 200, "{path}");
     }
+}
+
+/// Every form the dashboard posts, with its fields right but its CSRF
+/// token wrong or missing, is refused and changes nothing.
+async fn every_post_checks_its_csrf_token(b: Backend) {
+    let s = seed(b).await;
+    let db = s.f.hub().db.clone();
+    let web = Web::login(&s.f.server.url(), "ada", PASSWORD).await;
+    let watched = [
+        "cohorts",
+        "assignments",
+        "enrolment_codes",
+        "publisher_keys",
+        "staged_packages",
+        "dashboard_receipts",
+        "dashboard_sessions",
+        "devices WHERE revoked_ms IS NOT NULL",
+    ];
+    let mut before = Vec::new();
+    for table in watched {
+        before.push(count(db.as_ref(), table).await);
+    }
+    let key = "ab".repeat(32);
+    let device = s.dara.device_id.to_string();
+    let learner = s.dara.enrolled.learner_id.to_string();
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        ("/dashboard/logout".into(), vec![]),
+        ("/dashboard/cohorts".into(), vec![("name", "Lomé")]),
+        (
+            format!("/dashboard/cohorts/{}/assign", s.conakry),
+            vec![("course", "demo"), ("due", "2030-01-31")],
+        ),
+        (
+            format!("/dashboard/cohorts/{}/codes", s.dakar),
+            vec![("uses", "3")],
+        ),
+        (
+            format!("/dashboard/devices/{device}/revoke"),
+            vec![("learner", &learner)],
+        ),
+        (
+            format!("/dashboard/courses/staged/{}/publish", uuid::Uuid::now_v7()),
+            vec![],
+        ),
+        (
+            "/dashboard/courses/keys".into(),
+            vec![("name", "Press"), ("key", &key)],
+        ),
+    ];
+    let wrong = "0".repeat(web.csrf.len());
+    for (path, fields) in &forms {
+        for token in [Some(wrong.as_str()), Some(""), None] {
+            let mut form = fields.clone();
+            if let Some(t) = token {
+                form.push(("csrf", t));
+            }
+            let res = web.post(path, &form).await;
+            assert_eq!(res.status(), 403, "{path} with csrf {token:?}");
+        }
+    }
+    // A new version, which the right token would stage.
+    let path = s.f.place.dir.path().join("demo-2.0.0.opkg");
+    outpost_package::write_package(
+        &path,
+        &outpost_package::sample::content("2.0.0"),
+        &publisher_key(),
+    )
+    .unwrap();
+    let package = std::fs::read(&path).unwrap();
+    for (path, field) in [
+        ("/dashboard/courses/upload", "package"),
+        ("/dashboard/progress-files", "file"),
+    ] {
+        for fields in [vec![("csrf", wrong.as_str())], vec![]] {
+            let res = web
+                .post_file(path, &fields, (field, "upload.bin", &package))
+                .await;
+            assert_eq!(res.status(), 403, "{path} with {fields:?}");
+        }
+    }
+    for (table, n) in watched.iter().zip(before) {
+        assert_eq!(count(db.as_ref(), table).await, n, "{table}");
+    }
+    // And the session still works: the sign-out was refused too; with its
+    // token the same upload is taken.
+    assert_eq!(web.get("/dashboard/cohorts").await.status(), 200);
+    let res = web
+        .post_file(
+            "/dashboard/courses/upload",
+            &[("csrf", &web.csrf)],
+            ("package", "upload.bin", &package),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
 }
