@@ -80,26 +80,12 @@ pub fn export_progress(
     }
     let key = store.device_signing_key()?;
     let several = todo.len() > 1;
+    let mut taken = Vec::new();
     let mut files = Vec::new();
     for (p, pending) in todo {
         let events = store.pending_events_of(p.id, MAX_EVENTS_PER_FILE)?;
         let path = if several {
-            let (stem, ext) = match name.rsplit_once('.') {
-                Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
-                _ => (name.clone(), String::new()),
-            };
-            let who: String = p
-                .name
-                .chars()
-                .map(|c| {
-                    if c.is_alphanumeric() || c == '-' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            out.with_file_name(format!("{stem}-{who}{ext}"))
+            out.with_file_name(file_name_of(&name, &p.name, &mut taken))
         } else {
             out.to_path_buf()
         };
@@ -144,6 +130,36 @@ pub fn export_progress(
         files,
         not_enrolled,
     })
+}
+
+/// The file name of `profile`'s progress file when several are exported
+/// to `name`: `-<profile>` before the extension, in a safe alphabet, and
+/// not one of `taken` (compared without case, as on a FAT stick), which it
+/// joins. Two profiles whose names differ only in punctuation ("Ali Said",
+/// "Ali.Said") get two files, not one written over the other.
+fn file_name_of(name: &str, profile: &str, taken: &mut Vec<String>) -> String {
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s, format!(".{e}")),
+        _ => (name, String::new()),
+    };
+    let who: String = profile
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut file = format!("{stem}-{who}{ext}");
+    let mut n = 1;
+    while taken.contains(&file.to_lowercase()) {
+        n += 1;
+        file = format!("{stem}-{who}-{n}{ext}");
+    }
+    taken.push(file.to_lowercase());
+    file
 }
 
 /// Write `bytes` to `path` completely or not at all: temporary file in the
@@ -436,6 +452,22 @@ mod tests {
         assert_eq!(ok.unknown, 1);
         let again = import_receipt(&store, &usb.path().join("good.receipt")).unwrap();
         assert!(again.already_imported);
+    }
+
+    #[test]
+    fn profiles_whose_names_look_alike_get_a_file_each() {
+        let mut taken = Vec::new();
+        let mut name = |p: &str| file_name_of("progress.txt", p, &mut taken);
+        assert_eq!(name("Amina"), "progress-Amina.txt");
+        assert_eq!(name("Ali Said"), "progress-Ali_Said.txt");
+        assert_eq!(name("Ali.Said"), "progress-Ali_Said-2.txt");
+        assert_eq!(name("ali/said"), "progress-ali_said-3.txt");
+        assert_eq!(name("Zoé"), "progress-Zoé.txt");
+        assert_eq!(
+            file_name_of("stick", "Amina", &mut Vec::new()),
+            "stick-Amina"
+        );
+        assert_eq!(file_name_of(".txt", "Amina", &mut Vec::new()), ".txt-Amina");
     }
 
     #[test]
