@@ -246,9 +246,7 @@ pub async fn overview(
     let mut titles = Vec::new();
     for c in &courses {
         let title = match latest.get(c) {
-            Some(p) => texts::load(&hub, c, &p.version)
-                .await?
-                .map_or_else(|| c.clone(), |tx| tx.title(lang)),
+            Some(p) => texts::title(&hub, c, &p.version, lang).await?,
             None => c.clone(),
         };
         titles.push((c.clone(), title));

@@ -55,9 +55,7 @@ pub async fn list(
         ],
     );
     for p in &packages {
-        let title = texts::load(&hub, &p.course_id, &p.version)
-            .await?
-            .map_or_else(|| p.course_id.clone(), |x| x.title(lang));
+        let title = texts::title(&hub, &p.course_id, &p.version, lang).await?;
         let used = in_use
             .iter()
             .find(|u| u.course_id == p.course_id && u.version == p.version);

@@ -204,26 +204,13 @@ pub async fn detail(
         for qid in questions {
             let chosen = responses.get(qid).cloned().unwrap_or_default();
             let key = structure.as_ref().and_then(|s| s.questions.get(qid));
-            let stem = texts
-                .as_ref()
-                .and_then(|x| x.question(lang, qid))
-                .map_or_else(|| qid.clone(), |q| q.stem.clone());
+            let stem = texts::stem(texts.as_deref(), lang, qid);
             let describe = |ids: &[String]| -> String {
                 if ids.is_empty() {
                     return t.no_answer.to_string();
                 }
                 ids.iter()
-                    .map(|o| {
-                        let text = texts
-                            .as_ref()
-                            .map(|x| x.option(lang, qid, o))
-                            .unwrap_or_default();
-                        if text.is_empty() {
-                            o.clone()
-                        } else {
-                            format!("{o}) {text}")
-                        }
-                    })
+                    .map(|o| texts::option_label(texts.as_deref(), lang, qid, o))
                     .collect::<Vec<_>>()
                     .join("; ")
             };

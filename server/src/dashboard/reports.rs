@@ -60,11 +60,16 @@ pub async fn overdue(
     .await?;
     drop(tx);
     pager.total = total;
+    // Titles of the courses these rows name (not of every published one).
     let latest = hub.latest_packages().await?;
     let mut titles: BTreeMap<String, String> = BTreeMap::new();
-    for (c, p) in &latest {
-        if let Some(x) = texts::load(&hub, c, &p.version).await? {
-            titles.insert(c.clone(), x.title(v.lang.code()));
+    for r in &rows {
+        match latest.get(&r.course_id) {
+            Some(p) if !titles.contains_key(&r.course_id) => {
+                let title = texts::title(&hub, &r.course_id, &p.version, v.lang.code()).await?;
+                titles.insert(r.course_id.clone(), title);
+            }
+            _ => {}
         }
     }
     let caption = match &cohort {
@@ -336,9 +341,7 @@ pub async fn items(
     let mut labels = Vec::new();
     let mut courses: Vec<(String, String)> = Vec::new();
     for p in &packages {
-        let title = texts::load(&hub, &p.course_id, &p.version)
-            .await?
-            .map_or_else(|| p.course_id.clone(), |x| x.title(lang));
+        let title = texts::title(&hub, &p.course_id, &p.version, lang).await?;
         if !courses.iter().any(|(c, _)| *c == p.course_id) {
             courses.push((p.course_id.clone(), title.clone()));
         }
@@ -373,23 +376,8 @@ pub async fn items(
         })?;
     let texts = texts::load(&hub, &chosen.course_id, &chosen.version).await?;
     let stats = item_stats(&structure, &counts);
-    let question_text = |qid: &str| {
-        texts
-            .as_ref()
-            .and_then(|x| x.question(lang, qid))
-            .map_or_else(|| qid.to_string(), |q| q.stem.clone())
-    };
-    let option_text = |qid: &str, o: &str| {
-        let text = texts
-            .as_ref()
-            .map(|x| x.option(lang, qid, o))
-            .unwrap_or_default();
-        if text.is_empty() {
-            o.to_string()
-        } else {
-            format!("{o}) {text}")
-        }
-    };
+    let question_text = |qid: &str| texts::stem(texts.as_deref(), lang, qid);
+    let option_text = |qid: &str, o: &str| texts::option_label(texts.as_deref(), lang, qid, o);
     let quiz_title = |quiz: &str| {
         texts
             .as_ref()

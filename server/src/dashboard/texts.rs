@@ -107,6 +107,38 @@ impl CourseTexts {
     }
 }
 
+/// A question's stem, or its id when there are no texts for it.
+pub fn stem(texts: Option<&CourseTexts>, lang: &str, question: &str) -> String {
+    texts
+        .and_then(|x| x.question(lang, question))
+        .map_or_else(|| question.to_string(), |q| q.stem.clone())
+}
+
+/// An option as `b) its text`, or its id alone when it has no text.
+pub fn option_label(
+    texts: Option<&CourseTexts>,
+    lang: &str,
+    question: &str,
+    option: &str,
+) -> String {
+    let text = texts
+        .map(|x| x.option(lang, question, option))
+        .unwrap_or_default();
+    if text.is_empty() {
+        option.to_string()
+    } else {
+        format!("{option}) {text}")
+    }
+}
+
+/// The title of a published version, or the course id when it is not
+/// published.
+pub async fn title(hub: &Hub, course_id: &str, version: &str, lang: &str) -> DashResult<String> {
+    Ok(load(hub, course_id, version)
+        .await?
+        .map_or_else(|| course_id.to_string(), |x| x.title(lang)))
+}
+
 fn cache() -> &'static RwLock<HashMap<String, Arc<CourseTexts>>> {
     static CACHE: OnceLock<RwLock<HashMap<String, Arc<CourseTexts>>>> = OnceLock::new();
     CACHE.get_or_init(Default::default)
