@@ -129,7 +129,15 @@ pub(crate) async fn fetch(
         let _ = std::fs::remove_file(&done);
     }
     let etag = format!("\"{sha}\"");
+    // Said at each new whole percent, not at each chunk: every report
+    // becomes a status event for the interface, and a fast link brings
+    // thousands of chunks.
+    let said = std::cell::Cell::new(None);
     let progress = |have: u64| {
+        let percent = have.saturating_mul(100).checked_div(size).unwrap_or(100);
+        if said.replace(Some(percent)) == Some(percent) {
+            return;
+        }
         observer(&Phase::Downloading {
             course_id: update.course_id.clone(),
             version: update.version.clone(),
