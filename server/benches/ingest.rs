@@ -9,6 +9,8 @@
 //! one run per count and backend), OUTPOST_BENCH_BATCHES per device (10),
 //! OUTPOST_BENCH_EVENTS per batch (50).
 
+#[path = "../../xtask/src/bench_report.rs"]
+mod bench_report;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -174,14 +176,5 @@ fn main() {
     if !measuring {
         return;
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    // `cargo xtask bench` gathers every report in this folder into BENCHMARKS.md.
-    let dir = target.join("bench-reports");
-    let out = dir.join("hub-ingest.md");
-    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&out, &md)) {
-        Ok(()) => println!("written to {}", out.display()),
-        Err(e) => eprintln!("cannot write {}: {e}", out.display()),
-    }
+    bench_report::write("hub-ingest", &md);
 }

@@ -11,6 +11,9 @@
 //! - Memory (PSS and RSS of the app and its WebKit processes) is printed at
 //!   the end; it is not a time, so criterion does not hold it.
 
+#[path = "../../xtask/src/bench_report.rs"]
+mod bench_report;
+
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use outpost_e2e::course::Course;
 use outpost_e2e::{app_binary, bundled_package, App, Harness};
@@ -253,12 +256,10 @@ fn bench(c: &mut Criterion) {
         m.rss_kib as f64 / 1024.0,
         m.processes.join(", ")
     );
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| Some(e.parent()?.parent()?.parent()?.join("bench-reports")))
-    {
-        let _ = std::fs::create_dir_all(&dir);
-        let _ = std::fs::write(dir.join("app.md"), report);
+    // Only a measurement is a report: as a test (`cargo test --benches`)
+    // each benchmark runs once.
+    if std::env::args().any(|a| a == "--bench") {
+        bench_report::write("app", &report);
     }
     let _ = rt.block_on(app.close());
 }

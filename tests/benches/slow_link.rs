@@ -10,6 +10,8 @@
 //! JSON, all in one stream. Written to `<target>/bench-reports/sync-slow-link.md`
 //! for `cargo xtask bench`. `OUTPOST_BENCH_SYNC_EVENTS` changes the count.
 
+#[path = "../../xtask/src/bench_report.rs"]
+mod bench_report;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -207,14 +209,5 @@ fn main() {
     if !measuring {
         return;
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    // `cargo xtask bench` gathers every report in this folder into BENCHMARKS.md.
-    let dir = target.join("bench-reports");
-    let out = dir.join("sync-slow-link.md");
-    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&out, &md)) {
-        Ok(()) => println!("written to {}", out.display()),
-        Err(e) => eprintln!("cannot write {}: {e}", out.display()),
-    }
+    bench_report::write("sync-slow-link", &md);
 }

@@ -49,7 +49,7 @@ pub fn bench(args: &[String]) -> Result {
     }
     // Harnesses that measure what criterion cannot (p99 latency, bytes on the
     // wire, memory of a real window) write Markdown sections here.
-    let mut reports: Vec<_> = std::fs::read_dir(target_dir().join("bench-reports"))
+    let mut reports: Vec<_> = std::fs::read_dir(crate::bench_report::dir())
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     reports.retain(|p| p.extension().is_some_and(|x| x == "md"));

@@ -9,6 +9,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 mod bench;
+mod bench_report;
 mod deps;
 mod run;
 
