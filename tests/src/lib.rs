@@ -95,19 +95,24 @@ pub fn output_dir() -> Result<PathBuf> {
 /// The bundled course package the app was built with (the build script
 /// leaves a copy in `<target>/bundled/`), for tests that need its answer key.
 pub fn bundled_package() -> Result<outpost_package::Package> {
+    let pkg = bundled_package_path()?;
+    outpost_package::Package::open(&pkg).with_context(|| format!("opening {}", pkg.display()))
+}
+
+/// Where the bundled course package is: `<target>/bundled/<id>-<version>.opkg`.
+pub fn bundled_package_path() -> Result<PathBuf> {
     let bin = app_binary()?;
     let dir = bin
         .parent()
         .and_then(Path::parent)
         .map(|t| t.join("bundled"))
         .ok_or_else(|| anyhow!("no target directory above {}", bin.display()))?;
-    let pkg = std::fs::read_dir(&dir)
+    std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "opkg"))
         .max()
-        .ok_or_else(|| anyhow!("no bundled .opkg in {}", dir.display()))?;
-    outpost_package::Package::open(&pkg).with_context(|| format!("opening {}", pkg.display()))
+        .ok_or_else(|| anyhow!("no bundled .opkg in {}", dir.display()))
 }
 
 /// The key the bundled course was signed with: `OUTPOST_PUBLISHER_KEY` if
@@ -170,27 +175,21 @@ impl Display {
                 format!("Xvfb said:\n{text}")
             }
         };
-        match rx.recv_timeout(PATIENCE) {
-            Ok(Ok(line)) => match line.trim().parse::<u32>() {
-                Ok(number) => Ok(Display { child, number }),
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    bail!("Xvfb did not start a display. {}", said())
-                }
-            },
-            Ok(Err(e)) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!("reading Xvfb's display number: {e}. {}", said())
-            }
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!(
-                    "Xvfb did not start a display within {PATIENCE:?}. {}",
-                    said()
-                )
+        let number = match rx.recv_timeout(PATIENCE) {
+            Ok(Ok(line)) => line
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| String::from("Xvfb did not start a display")),
+            Ok(Err(e)) => Err(format!("reading Xvfb's display number: {e}")),
+            Err(_) => Err(format!("Xvfb did not start a display within {PATIENCE:?}")),
+        };
+        match number {
+            Ok(number) => Ok(Display { child, number }),
+            Err(why) => {
+                // SIGTERM here too: an Xvfb that took a display but did not
+                // say so has a lock file to remove.
+                stop(&mut child);
+                bail!("{why}. {}", said())
             }
         }
     }
