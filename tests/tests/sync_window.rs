@@ -6,10 +6,11 @@
 use anyhow::{bail, ensure, Context, Result};
 use outpost_e2e::course::Course;
 use outpost_e2e::{
-    app_binary, bundled_package, bundled_signing_key, keep_screenshot, App, Harness,
+    app_binary, bundled_package, bundled_package_path, bundled_signing_key, keep_screenshot, App,
+    Harness,
 };
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -46,7 +47,7 @@ impl Hub {
         let key = bundled_signing_key()?;
         let pubkey = data.path().join("publisher.pub");
         outpost_package::keys::write_verifying_key(&pubkey, &key.verifying_key())?;
-        let pkg = bundled_dir()?;
+        let pkg = bundled_package_path()?;
         let admin = |args: &[&str]| {
             let mut c = Command::new(&bin);
             c.arg("admin")
@@ -140,21 +141,6 @@ impl Drop for Hub {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// The bundled `.opkg` the app was built with.
-fn bundled_dir() -> Result<PathBuf> {
-    let bin = app_binary()?;
-    let dir = bin
-        .parent()
-        .and_then(Path::parent)
-        .map(|t| t.join("bundled"))
-        .context("no target directory")?;
-    std::fs::read_dir(&dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "opkg"))
-        .max()
-        .with_context(|| format!("no bundled .opkg in {}", dir.display()))
 }
 
 async fn go_nav(app: &App, name: &str) -> Result<()> {
