@@ -228,7 +228,7 @@ async fn rejected_events_are_kept_shown_and_sent_again_later() {
     assert!(!r.complete() && r.problem().unwrap().contains("rejected by the hub earlier"));
 
     // Published later: offered again (here without waiting a day), accepted.
-    publish(laptop_hub(&hub), &package(hub.dir.path(), "1.1.0")).await;
+    publish(hub.hub(), &package(hub.dir.path(), "1.1.0")).await;
     let mut client_config = fast_config();
     client_config.retry_rejected_after = Some(Duration::ZERO);
     let client = outpost_sync::SyncClient::new(client_config).unwrap();
@@ -236,10 +236,6 @@ async fn rejected_events_are_kept_shown_and_sent_again_later() {
     assert!(r.complete(), "{:?}", r.problem());
     assert_eq!(r.accepted, 3);
     assert_eq!(hub.event_ids().await.len(), 3);
-}
-
-fn laptop_hub(hub: &TestHub) -> &outpost_hub::hub::Hub {
-    hub.hub()
 }
 
 /// Version 1.1.0: lesson l4 added to module m2.
@@ -541,7 +537,8 @@ async fn the_background_loop_syncs_on_its_own_and_reports_the_truth() {
 }
 
 /// Wait until the status satisfies `pred`. Patience, not a speed test: the
-/// timeout only turns a hang into a failure that shows the last status.
+/// timeout only turns a hang into a failure that shows the last status. A
+/// loop that stopped sending statuses fails too, at once.
 async fn wait_status(
     mut rx: tokio::sync::watch::Receiver<outpost_sync::SyncStatus>,
     pred: fn(&outpost_sync::SyncStatus) -> bool,
@@ -549,16 +546,20 @@ async fn wait_status(
     let waited = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             if pred(&rx.borrow_and_update()) {
-                return;
+                return Ok(());
             }
             if rx.changed().await.is_err() {
-                return;
+                return Err("the loop stopped");
             }
         }
     })
     .await;
     let last = format!("{:?}", *rx.borrow());
-    waited.map_err(|_| last)
+    match waited {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(why)) => Err(format!("{why}; last status: {last}")),
+        Err(_) => Err(format!("not within 60 s; last status: {last}")),
+    }
 }
 
 #[tokio::test]
