@@ -150,9 +150,12 @@ impl HubProcess {
                     return;
                 }
             }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("the hub exited ({status}):\n{}", self.log_text());
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the hub did not start");
+        panic!("the hub did not start:\n{}", self.log_text());
     }
 
     /// SIGKILL: no chance to finish anything.
@@ -173,6 +176,17 @@ impl HubProcess {
 impl Drop for HubProcess {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// A child process that is killed when dropped, so that a failed assertion
+/// does not leave it running.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -277,14 +291,16 @@ async fn outpost_sync_killed_mid_way_and_run_again_sends_each_event_once() {
     laptop.read(500);
     let recorded = laptop.local_ids();
 
-    let mut child = Command::new(outpost_bin())
-        .arg("--data-dir")
-        .arg(laptop.data_dir())
-        .arg("sync")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Killed(
+        Command::new(outpost_bin())
+            .arg("--data-dir")
+            .arg(laptop.data_dir())
+            .arg("sync")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     // Some batches acknowledged, one on the wire: kill -9.
     assert!(
         until(|| laptop.store.status().unwrap().pending < recorded.len() as u64).await,
@@ -292,8 +308,8 @@ async fn outpost_sync_killed_mid_way_and_run_again_sends_each_event_once() {
     );
     let before = proxy.stats().bytes_up;
     assert!(until(|| proxy.stats().bytes_up > before + 500).await);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
     let left = laptop.store.status().unwrap().pending;
     assert!(left > 0, "the kill came too late to prove anything");
     laptop.store.integrity_check().unwrap();
