@@ -253,21 +253,17 @@ impl Laptop {
     }
 }
 
-/// The demo course's answer key (`outpost_package::sample`).
+/// The right answer to a question of the demo course, from its answer key
+/// (`outpost_package::sample`), not typed here a second time.
 pub fn correct(question: &str) -> Vec<String> {
-    let ids: &[&str] = match question {
-        "check-1" => &["a"],
-        "quiz-q1" => &["b"],
-        "quiz-q2" => &["a", "c"],
-        "bank-1" => &["a"],
-        "bank-2" => &["b"],
-        "bank-3" => &["c"],
-        "bank-4" => &["b"],
-        "bank-5" => &["a", "b"],
-        "bank-6" => &["a"],
-        other => panic!("no question {other}"),
-    };
-    ids.iter().map(|s| s.to_string()).collect()
+    static KEY: std::sync::OnceLock<outpost_package::PackageContent> = std::sync::OnceLock::new();
+    let course = KEY.get_or_init(|| outpost_package::sample::content("1.0.0"));
+    let key = course
+        .structure
+        .questions
+        .get(question)
+        .unwrap_or_else(|| panic!("no question {question}"));
+    outpost_e2e::course::right_answer(key)
 }
 
 /// A binary of this workspace beside this test's target directory.
