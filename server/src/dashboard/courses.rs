@@ -4,6 +4,7 @@
 
 use super::html::{self, csv_link, page, wants_csv, Cell, Nav, Table};
 use super::i18n::{fill, Text};
+use super::session::CsrfForm;
 use super::texts::{self, open_bytes, CourseTexts};
 use super::{queries, DashError, DashResult, Viewer};
 use crate::db::Mode;
@@ -151,7 +152,7 @@ pub async fn read_upload(
             Some(name) if name == file_field => {
                 let file_name = field.file_name().unwrap_or("").to_string();
                 let bytes = field.bytes().await.map_err(bad)?;
-                file = Some((bytes.to_vec(), file_name));
+                file = Some((Vec::from(bytes), file_name));
             }
             _ => {}
         }
@@ -181,13 +182,16 @@ fn package_error(t: &Text, e: &PackageError) -> DashError {
 }
 
 struct Checked {
+    /// The package's bytes, handed back.
+    bytes: Vec<u8>,
     manifest_json: String,
     structure: CourseStructure,
     signer_hex: String,
     texts: CourseTexts,
 }
 
-/// Open and verify package bytes against the trusted keys.
+/// Open and verify package bytes against the trusted keys; the bytes come
+/// back in the answer (a package can be 64 MiB: it is not copied).
 async fn check(hub: &Hub, t: &'static Text, bytes: Vec<u8>) -> DashResult<Checked> {
     let mut tx = hub.db.begin(Mode::Read).await?;
     let trusted: Vec<ed25519_dalek::VerifyingKey> = queries::trusted_keys(tx.as_mut())
@@ -201,12 +205,14 @@ async fn check(hub: &Hub, t: &'static Text, bytes: Vec<u8>) -> DashResult<Checke
             let signer = p.verify(&trusted)?;
             let content = p.read_content()?;
             Ok(Checked {
+                bytes: Vec::new(),
                 manifest_json: serde_json::to_string(p.manifest()).unwrap_or_default(),
                 structure: p.structure().clone(),
                 signer_hex: hex::encode(signer.as_bytes()),
                 texts: CourseTexts::from_content(&content),
             })
         })
+        .map(|c| Checked { bytes, ..c })
     })
     .await
     .map_err(|e| DashError::from(crate::error::HubError::Internal(e.to_string())))?
@@ -220,8 +226,12 @@ pub async fn upload(
 ) -> DashResult<Response> {
     let t = v.t();
     let (bytes, _) = read_upload(&v, form, "package").await?;
-    let checked = check(&hub, t, bytes.clone()).await?;
-    let s = &checked.structure;
+    let Checked {
+        bytes,
+        structure: s,
+        signer_hex,
+        ..
+    } = check(&hub, t, bytes).await?;
     if !valid_id(&s.id) || !valid_id(&s.version) {
         return Err(DashError::bad_request(fill(
             t.bad_course_id,
@@ -252,7 +262,7 @@ pub async fn upload(
     .await?;
     tx.exec(
         "INSERT INTO staged_packages (id, uploaded_by, uploaded_ms, course_id, version, publisher_key, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        params![id, &v.username, now, &s.id, &s.version, &checked.signer_hex, bytes],
+        params![id, &v.username, now, &s.id, &s.version, &signer_hex, bytes],
     )
     .await?;
     tx.commit().await?;
@@ -454,26 +464,20 @@ pub async fn staged(
     ))
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn publish(
     State(hub): State<Arc<Hub>>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> DashResult<Response> {
     v.check_csrf(&f.csrf)?;
     let t = v.t();
     let bytes = staged_bytes(&hub, &v, &id).await?;
     // Checked again: the trusted keys may have changed since the upload.
-    let checked = check(&hub, t, bytes.clone()).await?;
+    let checked = check(&hub, t, bytes).await?;
     let out = hub
         .publish(
-            &bytes,
+            &checked.bytes,
             &checked.manifest_json,
             &checked.structure,
             &checked.signer_hex,
