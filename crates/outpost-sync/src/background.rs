@@ -252,8 +252,13 @@ async fn run(
     let mut next_sync: Option<Instant> = Some(Instant::now());
     let mut failures = 0u32;
     let mut last_pending = 0u64;
+    // The status read at the end of a sync, for the next turn.
+    let mut just_read: Option<SyncStatus> = None;
     loop {
-        let current = read_status(&store, &status.borrow());
+        let current = match just_read.take() {
+            Some(s) => s,
+            None => read_status(&store, &status.borrow()),
+        };
         let enrolled = current.enrolled;
         // New events (the app recorded some): push them soon, if the hub
         // answers, without waiting for the next interval.
@@ -328,6 +333,7 @@ async fn run(
                 s.next_attempt_at = next_sync.map(wall_clock);
                 s.last_report = Some(report);
             });
+            just_read = Some(status.borrow().clone());
             continue;
         }
         if !enrolled {
