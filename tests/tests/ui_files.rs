@@ -78,8 +78,19 @@ fn every_language_has_every_string_with_the_same_placeholders() {
 fn every_string_the_interface_asks_for_exists() {
     let en = &tables()["en"];
     let mut asked = BTreeSet::new();
-    for file in ["app.js", "screens.js", "player.js", "sync.js"] {
-        let src = read(&format!("ui/js/{file}"));
+    // Every module, so that a new one (or i18n.js's own formatters) is not
+    // left out of the check.
+    let mut modules: Vec<PathBuf> = std::fs::read_dir(root().join("ui/js"))
+        .expect("ui/js")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "js"))
+        .collect();
+    modules.sort();
+    assert!(modules.len() >= 4, "found only {modules:?}");
+    for file in &modules {
+        let src =
+            std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         // Calls of `t("key"…)`: a `t` that is a word of its own.
         for (at, _) in src.match_indices("t(\"") {
             let before = src[..at].chars().next_back().unwrap_or(' ');
