@@ -39,12 +39,31 @@ impl Lang {
     }
 }
 
-/// Put `args` in place of `{0}`, `{1}` ….
+/// Put `args` in place of `{0}`, `{1}` …, in one pass over the template:
+/// an argument (often typed by someone: a date, a course id) that itself
+/// contains `{1}` is shown as it is, not filled in.
 pub fn fill(template: &str, args: &[&str]) -> String {
-    let mut out = template.to_string();
-    for (i, a) in args.iter().enumerate() {
-        out = out.replace(&format!("{{{i}}}"), a);
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        rest = &rest[open..];
+        let arg = rest.find('}').and_then(|close| {
+            let a = rest[1..close].parse::<usize>().ok()?;
+            Some((args.get(a)?, close))
+        });
+        match arg {
+            Some((a, close)) => {
+                out.push_str(a);
+                rest = &rest[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = &rest[1..];
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -348,5 +367,10 @@ mod tests {
             }
         }
         assert_eq!(fill("{0} of {1}", &["a", "b"]), "a of b");
+        assert_eq!(
+            fill("{0} is not a date ({1})", &["{1}", "x"]),
+            "{1} is not a date (x)"
+        );
+        assert_eq!(fill("{0} {2} {x} {", &["a"]), "a {2} {x} {");
     }
 }
