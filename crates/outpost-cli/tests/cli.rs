@@ -220,3 +220,88 @@ fn the_data_directory_comes_from_the_environment_and_foreign_ones_are_refused() 
     let err = failing(other.path(), &["status"], 1);
     assert!(err.contains("not an Outpost data file"), "{err}");
 }
+
+#[test]
+fn the_sync_commands_say_clearly_what_they_cannot_do_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let pkg = dir.path().join("demo-1.0.0.opkg");
+    write_package(&pkg, &sample::content("1.0.0"), &key).unwrap();
+    let pubkey = dir.path().join("publisher.key.pub");
+    keys::write_verifying_key(&pubkey, &key.verifying_key()).unwrap();
+    let out = outpost(&data, &["keys", "trust", pubkey.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    ok_json(
+        &data,
+        &["courses", "import", pkg.to_str().unwrap(), "--json"],
+    );
+    ok_json(
+        &data,
+        &["profiles", "add", "Amina", "--lang", "fr", "--json"],
+    );
+    {
+        let store = outpost_learner::Store::open(&data).unwrap();
+        let amina = store.profile_by_name("Amina").unwrap();
+        store
+            .view_lesson(amina.id, "demo", "l1", 60, 1.0, true)
+            .unwrap();
+    }
+
+    let err = failing(
+        &data,
+        &["enroll", "--hub", "hub.example.org", "--code", "X"],
+        1,
+    );
+    assert!(err.contains("is not a hub address"), "{err}");
+    let err = failing(&data, &["sync"], 1);
+    assert!(
+        err.contains("no profile on this laptop is enrolled"),
+        "{err}"
+    );
+
+    let usb = dir.path().join("usb");
+    std::fs::create_dir(&usb).unwrap();
+    let file = usb.join("progress.txt");
+    let out = outpost(&data, &["export-progress", "--out", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("Nothing waits for the hub")
+            && said.contains("Not exported: Amina is not enrolled"),
+        "{said}"
+    );
+    let err = failing(
+        &data,
+        &[
+            "export-progress",
+            "--out",
+            file.to_str().unwrap(),
+            "--profile",
+            "Amina",
+        ],
+        1,
+    );
+    assert!(err.contains("not enrolled"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(&usb).unwrap().count(),
+        0,
+        "no file written"
+    );
+
+    let err = failing(&data, &["import-receipt", pkg.to_str().unwrap()], 1);
+    assert!(err.contains(pkg.to_str().unwrap()), "names the file: {err}");
+    let status = ok_json(&data, &["status", "--json"]);
+    assert_eq!(status["pending"], 1, "the event still waits");
+    assert_eq!(
+        status.get("last_attempt_at"),
+        Some(&Value::Null),
+        "no sync was tried"
+    );
+
+    let out = outpost(&data, &["--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["enroll", "sync", "export-progress", "import-receipt"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+}
