@@ -455,6 +455,12 @@ impl App {
             .await
     }
 
+    /// Follow the link named `text`, as [`App::click_button`] presses a button.
+    pub async fn click_link(&self, text: &str) -> Result<()> {
+        let l = self.link(text).await?;
+        self.click(&l).await
+    }
+
     /// A link whose text contains `text`.
     pub async fn link_containing(&self, text: &str) -> Result<Element> {
         let t = xpath_literal(text);

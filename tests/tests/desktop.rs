@@ -161,16 +161,6 @@ async fn answer_attempt(app: &App, course: &Course, right: bool, check_each: boo
     Ok(stems.len() as u32)
 }
 
-async fn go_nav(app: &App, name: &str) -> Result<()> {
-    let l = app.link(name).await?;
-    app.click(&l).await
-}
-
-async fn follow(app: &App, text: &str) -> Result<()> {
-    let l = app.link(text).await?;
-    app.click(&l).await
-}
-
 #[tokio::test]
 async fn a_learner_studies_the_course_to_its_certificate_and_is_resumed_after_a_restart(
 ) -> Result<()> {
@@ -186,13 +176,13 @@ async fn a_learner_studies_the_course_to_its_certificate_and_is_resumed_after_a_
     app.see("no hub set").await?;
     keep(&app, "catalog").await?;
 
-    follow(&app, course.title()).await?;
+    app.click_link(course.title()).await?;
     app.heading("To complete this course").await?;
     keep(&app, "outline").await?;
 
     let lessons = course.lessons_in_order();
     let (first_id, _, first_title) = lessons.first().context("the course has lessons")?;
-    follow(&app, first_title).await?;
+    app.click_link(first_title).await?;
     app.heading(first_title).await?;
     // The lesson says which module it belongs to.
     app.see(course.module_title(&course.lesson(first_id)?.module_id))
@@ -234,16 +224,16 @@ async fn a_learner_studies_the_course_to_its_certificate_and_is_resumed_after_a_
             }
         }
         if let Some((_, _, next_title)) = lessons.get(i + 1) {
-            follow(&app, &format!("Next: {next_title}")).await?;
+            app.click_link(&format!("Next: {next_title}")).await?;
         }
     }
     ensure!(checks_done, "the course has a knowledge check to try");
 
     // Every module is done: the outline says so; now the final assessment.
-    follow(&app, "Course outline").await?;
+    app.click_link("Course outline").await?;
     app.heading("To complete this course").await?;
     if course.structure.assessment.is_some() {
-        follow(&app, "Take the final assessment").await?;
+        app.click_link("Take the final assessment").await?;
         app.click_button("Start the assessment").await?;
         // A first attempt with every answer wrong fails…
         answer_attempt(&app, &course, false, false).await?;
@@ -258,10 +248,10 @@ async fn a_learner_studies_the_course_to_its_certificate_and_is_resumed_after_a_
         keep(&app, "assessment-passed").await?;
     }
 
-    go_nav(&app, "My progress").await?;
+    app.click_link("My progress").await?;
     app.see("You have completed this course.").await?;
     keep(&app, "progress").await?;
-    follow(&app, "View certificate").await?;
+    app.click_link("View certificate").await?;
     app.heading("Certificate of completion").await?;
     app.see("Amina Diallo").await?;
     app.see("Pending confirmation").await?;
@@ -274,9 +264,9 @@ async fn a_learner_studies_the_course_to_its_certificate_and_is_resumed_after_a_
         .filter(|(_, k, _)| *k == LessonKind::Lesson)
         .max_by_key(|(id, ..)| course.lesson(id).map(|l| l.text.len()).unwrap_or(0))
         .context("a lesson")?;
-    go_nav(&app, "Courses").await?;
-    follow(&app, course.title()).await?;
-    follow(&app, &long.2).await?;
+    app.click_link("Courses").await?;
+    app.click_link(course.title()).await?;
+    app.click_link(&long.2).await?;
     app.heading(&long.2).await?;
     let scrolls = app.scrolls().await?;
     if scrolls {
@@ -284,7 +274,7 @@ async fn a_learner_studies_the_course_to_its_certificate_and_is_resumed_after_a_
         // Let the scroll settle before leaving (the position is read on leaving).
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    go_nav(&app, "Courses").await?;
+    app.click_link("Courses").await?;
     app.heading("Your courses").await?;
     app.close().await?;
 
@@ -292,7 +282,7 @@ async fn a_learner_studies_the_course_to_its_certificate_and_is_resumed_after_a_
     // No PIN: the last learner is back, and offered to carry on.
     app.heading("Continue where you left off").await?;
     app.see("Learner: Amina Diallo").await?;
-    follow(&app, &format!("Continue: {}", long.2)).await?;
+    app.click_link(&format!("Continue: {}", long.2)).await?;
     app.heading(&long.2).await?;
     if scrolls {
         let mut f = 0.0;
@@ -325,7 +315,7 @@ async fn arabic_turns_the_whole_layout_right_to_left() -> Result<()> {
     let (main_x, _) = app.horizontal_extent(&main).await?;
     ensure!(nav_x < main_x, "in English the navigation is on the left");
 
-    go_nav(&app, "Settings").await?;
+    app.click_link("Settings").await?;
     app.choose("Language of the interface and courses", "العربية")
         .await?;
     app.click_button("Save").await?;
@@ -334,7 +324,7 @@ async fn arabic_turns_the_whole_layout_right_to_left() -> Result<()> {
     let lang = app.eval("return document.documentElement.lang").await?;
     ensure!(dir == "rtl" && lang == "ar", "dir={dir} lang={lang}");
 
-    go_nav(&app, "الدورات").await?;
+    app.click_link("الدورات").await?;
     app.heading("دوراتك").await?;
     let nav = app.region("التنقل").await?;
     let main = app.client.find(fantoccini::Locator::Css("main")).await?;
@@ -357,7 +347,7 @@ async fn arabic_turns_the_whole_layout_right_to_left() -> Result<()> {
 
     // The course has no Arabic text: it is shown in its own language, and
     // the learner is told so, in Arabic.
-    follow(&app, course.title()).await?;
+    app.click_link(course.title()).await?;
     if !course.manifest.languages.iter().any(|l| l == "ar") {
         // The languages are named in Arabic, not as their endonyms.
         app.see("وهو معروض باللغة الإنجليزية").await?;
@@ -413,13 +403,13 @@ async fn the_handbook_search_opens_the_lesson_at_the_match() -> Result<()> {
     create_profile(&app, "Lucía", "Español").await?;
     // Spanish is not in every course; the interface is, so switch to
     // English to read the course as the answer key does.
-    go_nav(&app, "Configuración").await?;
+    app.click_link("Configuración").await?;
     app.choose("Idioma de la interfaz y de los cursos", "English")
         .await?;
     app.click_button("Guardar").await?;
     app.heading("Settings").await?;
 
-    go_nav(&app, "Search the handbook").await?;
+    app.click_link("Search the handbook").await?;
     app.fill("Search all courses", &term).await?;
     app.click_button("Search").await?;
     app.see("for “").await?;
@@ -477,14 +467,14 @@ async fn a_shared_laptop_keeps_each_learner_behind_their_pin() -> Result<()> {
     app.click_button("Create profile").await?;
     app.heading("Your courses").await?;
 
-    go_nav(&app, "Switch profile").await?;
+    app.click_link("Switch profile").await?;
     app.heading("Who is learning?").await?;
-    follow(&app, "Add a profile").await?;
+    app.click_link("Add a profile").await?;
     app.fill("Your name", "Omar").await?;
     app.click_button("Create profile").await?;
     app.see("Learner: Omar").await?;
 
-    go_nav(&app, "Switch profile").await?;
+    app.click_link("Switch profile").await?;
     app.click_button("Open Fatou").await?;
     app.fill("PIN for Fatou", "0000").await?;
     app.click_button("Open").await?;
@@ -508,7 +498,7 @@ async fn a_bad_course_file_gets_a_clear_refusal_and_the_real_one_a_summary() -> 
     std::fs::write(&junk, b"this is not a course package")?;
     let app = h.launch().await?;
     create_profile(&app, "Ana", "English").await?;
-    go_nav(&app, "Import a course").await?;
+    app.click_link("Import a course").await?;
     // The native file dialog is wired (WebDriver cannot drive it, so the
     // test types the path into the field beside it).
     app.button("Choose a file…").await?;
@@ -671,7 +661,7 @@ async fn a_french_learner_reads_french_where_the_course_has_it_and_is_told_where
     let app = h.launch().await?;
     create_profile(&app, "Awa", "Français").await?;
     app.heading("Vos cours").await?;
-    go_nav(&app, "Importer un cours").await?;
+    app.click_link("Importer un cours").await?;
     app.fill(
         "Fichier du paquet",
         &built.packages[0].path.display().to_string(),
@@ -681,10 +671,10 @@ async fn a_french_learner_reads_french_where_the_course_has_it_and_is_told_where
     app.click_button("Installer").await?;
     app.see("est installé").await?;
 
-    go_nav(&app, "Cours").await?;
-    follow(&app, &demo_fr).await?;
+    app.click_link("Cours").await?;
+    app.click_link(&demo_fr).await?;
     app.heading("Pour terminer ce cours").await?;
-    follow(&app, &lesson_fr).await?;
+    app.click_link(&lesson_fr).await?;
     app.heading(&lesson_fr).await?;
     let notes = app
         .client
@@ -693,8 +683,8 @@ async fn a_french_learner_reads_french_where_the_course_has_it_and_is_told_where
     ensure!(notes.is_empty(), "French text needs no fallback note");
     keep(&app, "lesson-fr").await?;
 
-    go_nav(&app, "Cours").await?;
-    follow(&app, flagship.title()).await?;
+    app.click_link("Cours").await?;
+    app.click_link(flagship.title()).await?;
     app.see("Ce contenu n’existe pas en français ; il est affiché en anglais.")
         .await?;
     app.close().await?;

@@ -143,11 +143,6 @@ impl Drop for Hub {
     }
 }
 
-async fn go_nav(app: &App, name: &str) -> Result<()> {
-    let l = app.link(name).await?;
-    app.click(&l).await
-}
-
 /// The sync area's figure for what waits, e.g. "3 records".
 async fn pending(app: &App) -> Result<String> {
     let v = app
@@ -196,7 +191,7 @@ async fn a_learner_enrols_syncs_and_is_told_the_truth_when_the_hub_goes_away() -
     app.see("Not enrolled with a hub").await?;
 
     // Enrol from the settings: the hub's address, then the code.
-    go_nav(&app, "Settings").await?;
+    app.click_link("Settings").await?;
     app.heading("Settings").await?;
     app.fill("Hub address", &hub.url()).await?;
     let save = app
@@ -215,15 +210,13 @@ async fn a_learner_enrols_syncs_and_is_told_the_truth_when_the_hub_goes_away() -
         .into_iter()
         .next()
         .context("the course has lessons")?;
-    go_nav(&app, "Courses").await?;
+    app.click_link("Courses").await?;
     app.heading("Your courses").await?;
     keep_screenshot(&app.screenshot("catalog").await?)?;
-    let l = app.link(course.title()).await?;
-    app.click(&l).await?;
-    let l = app.link(&first).await?;
-    app.click(&l).await?;
+    app.click_link(course.title()).await?;
+    app.click_link(&first).await?;
     app.heading(&first).await?;
-    go_nav(&app, "Settings").await?;
+    app.click_link("Settings").await?;
     app.heading("Settings").await?;
     // The lesson was recorded and waits.
     wait_pending(&app, "0 records", true).await?;
@@ -235,13 +228,11 @@ async fn a_learner_enrols_syncs_and_is_told_the_truth_when_the_hub_goes_away() -
 
     // The hub goes away; the learner studies on; the area tells the truth.
     hub.kill();
-    go_nav(&app, "Courses").await?;
-    let l = app.link(course.title()).await?;
-    app.click(&l).await?;
-    let l = app.link(&first).await?;
-    app.click(&l).await?;
+    app.click_link("Courses").await?;
+    app.click_link(course.title()).await?;
+    app.click_link(&first).await?;
     app.heading(&first).await?;
-    go_nav(&app, "Courses").await?;
+    app.click_link("Courses").await?;
     wait_pending(&app, "0 records", true).await?;
     sync_now(&app).await?;
     app.see("cannot be reached").await?;
