@@ -8,6 +8,8 @@
 //! enrolment and ingest (in process, several at once), so every table is
 //! filled as in production. Size: OUTPOST_BENCH_LEARNERS (default 10000).
 
+#[path = "../../xtask/src/bench_report.rs"]
+mod bench_report;
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "../tests/dashboard_support/mod.rs"]
@@ -500,14 +502,5 @@ fn main() {
     if !measuring {
         return;
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    // `cargo xtask bench` gathers every report in this folder into BENCHMARKS.md.
-    let dir = target.join("bench-reports");
-    let out = dir.join("hub-dashboard.md");
-    match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&out, &md)) {
-        Ok(()) => println!("written to {}", out.display()),
-        Err(e) => eprintln!("cannot write {}: {e}", out.display()),
-    }
+    bench_report::write("hub-dashboard", &md);
 }
