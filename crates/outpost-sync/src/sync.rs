@@ -383,6 +383,12 @@ async fn pull_profile(
             }
             received += page.events.len() as u64;
         }
+        if page.more && page.events.is_empty() && page.cursor == cursor {
+            // Asking again would get the same answer, for ever.
+            return Err(SyncError::Protocol(
+                "the hub said more events wait but sent none and kept its cursor".into(),
+            ));
+        }
         // After the events: a crash in between re-pulls them, harmlessly.
         store.set_pull_cursor(e.profile, &page.cursor)?;
         cursor = page.cursor.clone();
@@ -472,4 +478,86 @@ async fn update_courses(
         report.updates.push(update);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::SyncConfig;
+    use outpost_learner::Language;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A hub that answers the probe, and every pull with `pull` (JSON).
+    async fn fake_hub(pull: String) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let pull = pull.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match sock.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let body = if head.starts_with(b"GET /api/v1/ping") {
+                        serde_json::json!({"protocol": PROTOCOL_VERSION, "hub_time": Utc::now()})
+                            .to_string()
+                    } else {
+                        pull
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = sock.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn a_hub_that_says_more_but_never_moves_on_is_an_error_not_a_hang() {
+        let pull = serde_json::json!({
+            "protocol": PROTOCOL_VERSION, "hub_time": Utc::now(), "events": [],
+            "cursor": "c1", "more": true, "assignments": [], "courses": [], "confirmed": [],
+        })
+        .to_string();
+        let hub = fake_hub(pull).await;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let p = store.create_profile("Amina", Language::Fr, None).unwrap();
+        store
+            .set_enrolment(&Enrolment {
+                profile: p.id,
+                hub_url: hub,
+                device_token: "ab".repeat(32),
+                hub_learner_id: p.id.0,
+                cohort: "Beirut".into(),
+                hub_public_key: None,
+                enrolled_at: Utc::now(),
+            })
+            .unwrap();
+        let client = SyncClient::new(SyncConfig {
+            reuse_connections: false,
+            ..SyncConfig::default()
+        })
+        .unwrap();
+        let r = tokio::time::timeout(Duration::from_secs(30), sync_once(&store, &client, &|_| {}))
+            .await
+            .expect("the sync ends");
+        assert!(
+            r.errors
+                .iter()
+                .any(|e| matches!(e, SyncError::Protocol(m) if m.contains("kept its cursor"))),
+            "{:?}",
+            r.errors
+        );
+        assert_eq!(store.pull_cursor(p.id).unwrap().as_deref(), Some("c1"));
+        assert!(store.status().unwrap().last_error.is_some());
+    }
 }
