@@ -246,7 +246,7 @@ pub async fn overview(
     let mut titles = Vec::new();
     for c in &courses {
         let title = match latest.get(c) {
-            Some(p) => texts::title(&hub, c, &p.version, lang).await?,
+            Some(p) => texts::title(&hub, p, lang).await?,
             None => c.clone(),
         };
         titles.push((c.clone(), title));
@@ -260,8 +260,8 @@ pub async fn overview(
             Some(ver) => hub.structure(course, ver).await?,
             None => None,
         };
-        let texts = match &version {
-            Some(ver) => texts::load(&hub, course, ver).await?,
+        let texts = match latest.get(course) {
+            Some(p) => Some(texts::of(&hub, p).await?),
             None => None,
         };
         let due = assigned

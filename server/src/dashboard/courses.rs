@@ -56,7 +56,7 @@ pub async fn list(
         ],
     );
     for p in &packages {
-        let title = texts::title(&hub, &p.course_id, &p.version, lang).await?;
+        let title = texts::title(&hub, p, lang).await?;
         let used = in_use
             .iter()
             .find(|u| u.course_id == p.course_id && u.version == p.version);

@@ -66,7 +66,7 @@ pub async fn overdue(
     for r in &rows {
         match latest.get(&r.course_id) {
             Some(p) if !titles.contains_key(&r.course_id) => {
-                let title = texts::title(&hub, &r.course_id, &p.version, v.lang.code()).await?;
+                let title = texts::title(&hub, p, v.lang.code()).await?;
                 titles.insert(r.course_id.clone(), title);
             }
             _ => {}
@@ -341,7 +341,7 @@ pub async fn items(
     let mut labels = Vec::new();
     let mut courses: Vec<(String, String)> = Vec::new();
     for p in &packages {
-        let title = texts::title(&hub, &p.course_id, &p.version, lang).await?;
+        let title = texts::title(&hub, p, lang).await?;
         if !courses.iter().any(|(c, _)| *c == p.course_id) {
             courses.push((p.course_id.clone(), title.clone()));
         }
@@ -374,7 +374,7 @@ pub async fn items(
                 &[&chosen.course_id, &chosen.version],
             ))
         })?;
-    let texts = texts::load(&hub, &chosen.course_id, &chosen.version).await?;
+    let texts = Some(texts::of(&hub, chosen).await?);
     let stats = item_stats(&structure, &counts);
     let question_text = |qid: &str| texts::stem(texts.as_deref(), lang, qid);
     let option_text = |qid: &str, o: &str| texts::option_label(texts.as_deref(), lang, qid, o);

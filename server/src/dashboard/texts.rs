@@ -7,7 +7,7 @@ use super::html::html_to_text;
 use super::DashResult;
 use crate::db::Mode;
 use crate::error::HubError;
-use crate::hub::Hub;
+use crate::hub::{Hub, PackageInfo};
 use crate::params;
 use outpost_package::{Manifest, Package};
 use std::collections::HashMap;
@@ -131,12 +131,9 @@ pub fn option_label(
     }
 }
 
-/// The title of a published version, or the course id when it is not
-/// published.
-pub async fn title(hub: &Hub, course_id: &str, version: &str, lang: &str) -> DashResult<String> {
-    Ok(load(hub, course_id, version)
-        .await?
-        .map_or_else(|| course_id.to_string(), |x| x.title(lang)))
+/// The title of a version from a list of the published ones.
+pub async fn title(hub: &Hub, p: &PackageInfo, lang: &str) -> DashResult<String> {
+    Ok(of(hub, p).await?.title(lang))
 }
 
 fn cache() -> &'static RwLock<HashMap<String, Arc<CourseTexts>>> {
@@ -192,9 +189,27 @@ pub async fn load(
         return Ok(None);
     };
     let sha = row.text(0)?;
-    if let Some(t) = cache().read().ok().and_then(|c| c.get(&sha).cloned()) {
-        return Ok(Some(t));
+    drop(tx);
+    by_sha(hub, course_id, version, &sha).await.map(Some)
+}
+
+/// The texts of a version from a list of the published ones, whose
+/// SHA-256 is known: no query at all once they are kept. (Pages list every
+/// published version; [`load`] would look each one's SHA-256 up first.)
+pub async fn of(hub: &Hub, p: &PackageInfo) -> DashResult<Arc<CourseTexts>> {
+    by_sha(hub, &p.course_id, &p.version, &p.sha256).await
+}
+
+async fn by_sha(
+    hub: &Hub,
+    course_id: &str,
+    version: &str,
+    sha: &str,
+) -> DashResult<Arc<CourseTexts>> {
+    if let Some(t) = cache().read().ok().and_then(|c| c.get(sha).cloned()) {
+        return Ok(t);
     }
+    let mut tx = hub.db.begin(Mode::Read).await?;
     let bytes = tx
         .query_opt(
             "SELECT bytes FROM packages WHERE course_id = $1 AND version = $2",
@@ -213,7 +228,7 @@ pub async fn load(
     .map_err(|e| HubError::Internal(format!("stored package {course_id} {version}: {e}")))?;
     let texts = Arc::new(texts);
     if let Ok(mut c) = cache().write() {
-        c.insert(sha, texts.clone());
+        c.insert(sha.to_string(), texts.clone());
     }
-    Ok(Some(texts))
+    Ok(texts)
 }
