@@ -83,13 +83,18 @@ pub fn app_binary() -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// Where the tests leave their screenshots: `<target>/e2e-screenshots/`.
-pub fn output_dir() -> Result<PathBuf> {
+/// The target directory the app binary was built in (`<target>/<profile>/outpost`).
+fn target_dir() -> Result<PathBuf> {
     let bin = app_binary()?;
     bin.parent()
         .and_then(Path::parent)
-        .map(|t| t.join("e2e-screenshots"))
+        .map(Path::to_path_buf)
         .ok_or_else(|| anyhow!("no target directory above {}", bin.display()))
+}
+
+/// Where the tests leave their screenshots: `<target>/e2e-screenshots/`.
+pub fn output_dir() -> Result<PathBuf> {
+    Ok(target_dir()?.join("e2e-screenshots"))
 }
 
 /// The bundled course package the app was built with (the build script
@@ -101,12 +106,7 @@ pub fn bundled_package() -> Result<outpost_package::Package> {
 
 /// Where the bundled course package is: `<target>/bundled/<id>-<version>.opkg`.
 pub fn bundled_package_path() -> Result<PathBuf> {
-    let bin = app_binary()?;
-    let dir = bin
-        .parent()
-        .and_then(Path::parent)
-        .map(|t| t.join("bundled"))
-        .ok_or_else(|| anyhow!("no target directory above {}", bin.display()))?;
+    let dir = target_dir()?.join("bundled");
     std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -121,13 +121,7 @@ pub fn bundled_package_path() -> Result<PathBuf> {
 pub fn bundled_signing_key() -> Result<ed25519_dalek::SigningKey> {
     let path = match std::env::var_os("OUTPOST_PUBLISHER_KEY") {
         Some(p) => PathBuf::from(p),
-        None => {
-            let bin = app_binary()?;
-            bin.parent()
-                .and_then(Path::parent)
-                .map(|t| t.join("bundled").join("publisher.key"))
-                .ok_or_else(|| anyhow!("no target directory above {}", bin.display()))?
-        }
+        None => target_dir()?.join("bundled").join("publisher.key"),
     };
     outpost_package::keys::read_signing_key(&path).with_context(|| {
         format!(
