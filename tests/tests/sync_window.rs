@@ -105,17 +105,32 @@ impl Hub {
             .arg(self.data.path().join("hub"))
             .env_remove("OUTPOST_HUB_DATABASE")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(self.log()?)
             .spawn()?;
         self.child = Some(child);
         let t = Instant::now();
         while !self.healthy() {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                bail!("the hub exited ({status}):\n{}", self.log_text());
+            }
             if t.elapsed() > Duration::from_secs(30) {
-                bail!("the hub did not start");
+                bail!("the hub did not start:\n{}", self.log_text());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(())
+    }
+
+    /// The hub's messages (appended to across restarts), for failures.
+    fn log(&self) -> Result<std::fs::File> {
+        Ok(std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data.path().join("hub.log"))?)
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(self.data.path().join("hub.log")).unwrap_or_default()
     }
 
     fn healthy(&self) -> bool {
