@@ -23,6 +23,7 @@ both!(
     bad_form_input_gets_a_precise_refusal,
     pages_over_many_courses_answer,
     every_post_checks_its_csrf_token,
+    odd_query_strings_get_an_answer,
 );
 
 async fn reports_add_up(b: Backend) {
@@ -783,4 +784,73 @@ async fn every_post_checks_its_csrf_token(b: Backend) {
         )
         .await;
     assert_eq!(res.status(), 303);
+}
+
+/// Whatever is typed into a page's address (page numbers, ids, days,
+/// course and table names), the hub answers with a page or a refusal:
+/// never a failure of its own, never a dropped connection (a panic).
+async fn odd_query_strings_get_an_answer(b: Backend) {
+    let s = seed(b).await;
+    let web = Web::login(&s.f.server.url(), "tina", PASSWORD).await;
+    let long = "9".repeat(4000);
+    let values = [
+        "",
+        "0",
+        "-1",
+        "abc",
+        "99999999999999999999",
+        "4294967296",
+        "1e3",
+        "%FF%FE",
+        "%00",
+        "'%20OR%201=1--",
+        "{0}{1}",
+        "..%2F..%2F",
+        long.as_str(),
+    ];
+    let learner = s.amina.enrolled.learner_id;
+    let paths = [
+        "/dashboard/cohorts?page={v}&format={v}".to_string(),
+        format!(
+            "/dashboard/cohorts/{}?course={{v}}&page={{v}}&table={{v}}",
+            s.bamako
+        ),
+        format!("/dashboard/cohorts/{}?format=csv&table={{v}}", s.bamako),
+        format!("/dashboard/cohorts/{}/members?page={{v}}", s.bamako),
+        format!(
+            "/dashboard/cohorts/{}/codes?format={{v}}&done={{v}}",
+            s.bamako
+        ),
+        "/dashboard/cohorts/{v}".to_string(),
+        "/dashboard/cohorts/{v}/members".to_string(),
+        "/dashboard/overdue?cohort={v}&page={v}".to_string(),
+        "/dashboard/silent?days={v}&table={v}&page={v}".to_string(),
+        "/dashboard/silent?days=3&format=csv&table={v}".to_string(),
+        "/dashboard/items?course={v}&version={v}&cohort={v}".to_string(),
+        "/dashboard/items?course=demo&version={v}&format=csv".to_string(),
+        "/dashboard/learners/{v}".to_string(),
+        format!("/dashboard/learners/{learner}?format=csv&table={{v}}"),
+        "/dashboard/courses?format={v}&table={v}".to_string(),
+        "/dashboard/courses/staged/{v}".to_string(),
+        "/dashboard/receipts/{v}".to_string(),
+        "/dashboard/lang?to={v}&back={v}".to_string(),
+        "/dashboard/login?next={v}".to_string(),
+    ];
+    for path in &paths {
+        for v in values {
+            let path = path.replace("{v}", v);
+            let res = web
+                .http
+                .get(format!("{}{path}", web.base))
+                .header("cookie", &web.cookie)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{path}: no answer: {e}"));
+            let status = res.status();
+            assert!(
+                status.is_success() || status.is_redirection() || status.is_client_error(),
+                "{path}: {status}"
+            );
+        }
+    }
 }

@@ -150,6 +150,11 @@ pub async fn cohort(
     trainer: Option<&str>,
     id: &str,
 ) -> Result<Option<CohortRow>, DbError> {
+    // Cohort ids are UUIDs: anything else (typed into an address) is no
+    // cohort, and never reaches the database (PostgreSQL refuses a NUL).
+    let Ok(id) = Uuid::parse_str(id) else {
+        return Ok(None);
+    };
     let mut q = Sql::new(COHORT_COLUMNS);
     q.push(" AND c.id = ").arg(id).trainer("c", trainer);
     q.first(tx, cohort_row).await
