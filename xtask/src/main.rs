@@ -114,8 +114,6 @@ fn test(args: &[String]) -> Result {
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(args)
         .env("OUTPOST_APP_BIN", bin.join("outpost"))
-        .env("OUTPOST_HUB_BIN", bin.join("outpost-hub"))
-        .env("OUTPOST_COURSE_BIN", bin.join("outpost-course"))
         // Tests must not touch the developer's own data.
         .env_remove("OUTPOST_DATA_DIR");
     step("every test", &mut tests)?;
