@@ -225,14 +225,16 @@ fn decoy_hash() -> &'static str {
 
 /// The user's role when the password is theirs.
 async fn check_password(hub: &Hub, username: &str, password: &str) -> DashResult<Option<Role>> {
-    let mut tx = hub.db.begin(Mode::Read).await?;
-    let row = tx
-        .query_opt(
+    let row = if username.contains('\0') {
+        None
+    } else {
+        let mut tx = hub.db.begin(Mode::Read).await?;
+        tx.query_opt(
             "SELECT role, password_hash FROM users WHERE username = $1",
             params![username],
         )
-        .await?;
-    drop(tx);
+        .await?
+    };
     let (role, hash) = match row {
         Some(r) => (Role::parse(&r.text(0)?), r.text(1)?),
         None => (None, decoy_hash().to_string()),
@@ -349,8 +351,18 @@ pub async fn login(
     }
     let user_key = format!("user:{username}");
     let ip_key = format!("ip:{ip}");
+    // No user has a NUL in their name (PostgreSQL cannot store one, nor
+    // look one up): such a sign-in is wrong, counted against the address.
+    let keys = if username.contains('\0') {
+        vec![(ip_key, ADDRESS_FAILURES)]
+    } else {
+        vec![
+            (user_key.clone(), USER_FAILURES),
+            (ip_key, ADDRESS_FAILURES),
+        ]
+    };
     let now = now_ms();
-    for key in [&user_key, &ip_key] {
+    for (key, _) in &keys {
         if let Some(minutes) = locked(&hub, key, now).await? {
             tracing::warn!(%username, %ip, "dashboard sign-in refused: locked out");
             return Ok(login_form(
@@ -380,12 +392,7 @@ pub async fn login(
             Ok(res)
         }
         None => {
-            record_failure(
-                &hub,
-                &[(user_key, USER_FAILURES), (ip_key, ADDRESS_FAILURES)],
-                now,
-            )
-            .await?;
+            record_failure(&hub, &keys, now).await?;
             tracing::warn!(%username, %ip, "dashboard sign-in failed");
             Ok(login_form(
                 &hub,
