@@ -243,7 +243,9 @@ fn parse_day_end(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
     Ok(next.and_utc())
 }
 
-/// Write `bytes` to `path` completely or not at all.
+/// Write `bytes` to `path` completely or not at all: a new temporary file
+/// beside it, fsync, rename, fsync the folder (so the receipt survives a
+/// power cut or a stick pulled out right after the command returns).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path
@@ -256,13 +258,21 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
-        std::process::id()
+        uuid::Uuid::new_v4().simple()
     ));
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+        // create_new: never write into a file somebody else has open.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        #[cfg(unix)]
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
