@@ -94,9 +94,10 @@ pub async fn detail(
             t.last_activity,
         ],
     );
+    let mut memo = texts::Memo::default();
     for (course_id, version, p) in &shown {
         let structure = hub.structure(course_id, version).await?;
-        let texts = texts::load(&hub, course_id, version).await?;
+        let texts = memo.load(&hub, course_id, version).await?;
         let title = texts
             .as_ref()
             .map_or_else(|| course_id.clone(), |x| x.title(lang));
@@ -169,7 +170,7 @@ pub async fn detail(
     attempt_table.row_headers = false;
     for a in &attempts {
         let structure = hub.structure(&a.course_id, &a.course_version).await?;
-        let texts = texts::load(&hub, &a.course_id, &a.course_version).await?;
+        let texts = memo.load(&hub, &a.course_id, &a.course_version).await?;
         let course = texts
             .as_ref()
             .map_or_else(|| a.course_id.clone(), |x| x.title(lang));

@@ -193,6 +193,28 @@ pub async fn load(
     by_sha(hub, course_id, version, &sha).await.map(Some)
 }
 
+/// [`load`] for a page that names the same versions many times (a
+/// learner's hundred attempts): each version is looked up once.
+#[derive(Default)]
+pub struct Memo(HashMap<(String, String), Option<Arc<CourseTexts>>>);
+
+impl Memo {
+    pub async fn load(
+        &mut self,
+        hub: &Hub,
+        course_id: &str,
+        version: &str,
+    ) -> DashResult<Option<Arc<CourseTexts>>> {
+        let key = (course_id.to_string(), version.to_string());
+        if let Some(t) = self.0.get(&key) {
+            return Ok(t.clone());
+        }
+        let t = load(hub, course_id, version).await?;
+        self.0.insert(key, t.clone());
+        Ok(t)
+    }
+}
+
 /// The texts of a version from a list of the published ones, whose
 /// SHA-256 is known: no query at all once they are kept. (Pages list every
 /// published version; [`load`] would look each one's SHA-256 up first.)
