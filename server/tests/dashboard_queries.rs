@@ -694,7 +694,8 @@ async fn pages_over_many_courses_answer(b: Backend) {
 }
 
 /// Every form the dashboard posts, with its fields right but its CSRF
-/// token wrong or missing, is refused and changes nothing.
+/// token wrong or missing, is refused and changes nothing; with the token,
+/// the same upload is staged and published.
 async fn every_post_checks_its_csrf_token(b: Backend) {
     let s = seed(b).await;
     let db = s.f.hub().db.clone();
@@ -785,6 +786,16 @@ async fn every_post_checks_its_csrf_token(b: Backend) {
         )
         .await;
     assert_eq!(res.status(), 303);
+    // Published from its page (the id as typed, in capitals), the staged
+    // upload is gone.
+    let staged = res.headers()["location"].to_str().unwrap().to_uppercase();
+    let staged = staged.replace("/DASHBOARD/COURSES/STAGED/", "/dashboard/courses/staged/");
+    assert_eq!(web.get(&staged).await.status(), 200);
+    let res = web
+        .post(&format!("{staged}/publish"), &[("csrf", &web.csrf)])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(count(db.as_ref(), "staged_packages").await, 0);
 }
 
 /// Whatever is typed into a page's address (page numbers, ids, days,

@@ -270,7 +270,8 @@ pub async fn upload(
     Ok(Redirect::to(&format!("/dashboard/courses/staged/{id}")).into_response())
 }
 
-async fn staged_bytes(hub: &Hub, v: &Viewer, id: &str) -> DashResult<Vec<u8>> {
+/// A staged upload the viewer may publish: its id and bytes.
+async fn staged_bytes(hub: &Hub, v: &Viewer, id: &str) -> DashResult<(Uuid, Vec<u8>)> {
     let t = v.t();
     let id = Uuid::parse_str(id).map_err(|_| DashError::not_found(t.no_such_upload))?;
     let mut tx = hub.db.begin(Mode::Read).await?;
@@ -285,7 +286,7 @@ async fn staged_bytes(hub: &Hub, v: &Viewer, id: &str) -> DashResult<Vec<u8>> {
     if row.text(0)? != v.username && !v.is_admin() {
         return Err(DashError::not_found(t.no_such_upload));
     }
-    Ok(row.bytes(1)?)
+    Ok((id, row.bytes(1)?))
 }
 
 /// Ids in `new` and not in `old`, and the other way round, in order.
@@ -364,7 +365,7 @@ pub async fn staged(
 ) -> DashResult<Response> {
     let t = v.t();
     let lang = v.lang.code();
-    let bytes = staged_bytes(&hub, &v, &id).await?;
+    let (_, bytes) = staged_bytes(&hub, &v, &id).await?;
     let checked = check(&hub, t, bytes).await?;
     let new = &checked.structure;
     let current = hub.latest_packages().await?.remove(&new.id);
@@ -472,7 +473,7 @@ pub async fn publish(
 ) -> DashResult<Response> {
     v.check_csrf(&f.csrf)?;
     let t = v.t();
-    let bytes = staged_bytes(&hub, &v, &id).await?;
+    let (staged, bytes) = staged_bytes(&hub, &v, &id).await?;
     // Checked again: the trusted keys may have changed since the upload.
     let checked = check(&hub, t, bytes).await?;
     let out = hub
@@ -484,11 +485,8 @@ pub async fn publish(
         )
         .await?;
     let mut tx = hub.db.begin(Mode::Write).await?;
-    tx.exec(
-        "DELETE FROM staged_packages WHERE id = $1",
-        params![id.as_str()],
-    )
-    .await?;
+    tx.exec("DELETE FROM staged_packages WHERE id = $1", params![staged])
+        .await?;
     tx.commit().await?;
     tracing::info!(
         course = %checked.structure.id,
