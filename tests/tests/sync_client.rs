@@ -536,6 +536,49 @@ async fn the_background_loop_syncs_on_its_own_and_reports_the_truth() {
     handle.stop();
 }
 
+/// Events the learner records while a sync is past its push (here: while
+/// it pulls) go in a sync of their own soon after, not at the next interval
+/// an hour away. The pending count after that sync is lower than before it,
+/// so only the app's refresh can tell the loop there is something new.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_recorded_during_a_sync_go_soon_after_it() {
+    let hub = TestHub::start().await;
+    let proxy = FaultProxy::start(hub.server.addr, LinkProfile::CLEAN, vec![])
+        .await
+        .unwrap();
+    let mut laptop = Laptop::new("Amina");
+    laptop.enroll(&proxy.url(), &hub.code, None).await;
+    laptop.read(5);
+    // Slow enough that the pull is still on the wire while the learner reads.
+    proxy.set_profile(LinkProfile {
+        latency: Duration::from_millis(400),
+        ..LinkProfile::CLEAN
+    });
+    let loop_config = LoopConfig {
+        interval: Duration::from_secs(3600),
+        probe: RetryPolicy {
+            base: Duration::from_millis(50),
+            cap: Duration::from_millis(200),
+            attempts: u32::MAX,
+        },
+        debounce: Duration::from_millis(50),
+        status_every: Duration::from_millis(50),
+    };
+    let handle = SyncHandle::start(&laptop.data_dir(), fast_config(), loop_config).unwrap();
+    let status = handle.subscribe();
+    let wait_for = |pred: fn(&outpost_sync::SyncStatus) -> bool| wait_status(status.clone(), pred);
+    wait_for(|s| s.running && matches!(s.phase, Some(Phase::Pulling { .. })))
+        .await
+        .unwrap();
+    laptop.read(2);
+    handle.refresh();
+    wait_for(|s| !s.running && s.pending == 0 && s.last_success_at.is_some())
+        .await
+        .unwrap();
+    assert_eq!(hub.event_ids().await.len(), 7, "both syncs' events arrived");
+    handle.stop();
+}
+
 /// Wait until the status satisfies `pred`. Patience, not a speed test: the
 /// timeout only turns a hang into a failure that shows the last status. A
 /// loop that stopped sending statuses fails too, at once.

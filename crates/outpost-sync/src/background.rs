@@ -274,7 +274,7 @@ async fn run(
         });
         let now = Instant::now();
         if enrolled && next_sync.is_some_and(|t| t <= now) {
-            let report = {
+            let (report, recorded) = {
                 publish(&|s| {
                     s.running = true;
                     s.phase = None;
@@ -286,13 +286,18 @@ async fn run(
                 let sync = sync_once(&store, &client, &observer);
                 tokio::pin!(sync);
                 let mut again = false;
+                // Events recorded while this sync runs may come after its
+                // push: they go in a sync of their own, soon, rather than
+                // at the next interval (the pending count after this sync
+                // can be lower than before it, so the count cannot tell).
+                let mut recorded = false;
                 let report = loop {
                     tokio::select! {
                         r = &mut sync => break Some(r),
                         c = commands.recv() => match c {
                             None | Some(Command::Stop) => break None,
                             Some(Command::SyncNow) => again = true,
-                            Some(Command::Refresh) => {}
+                            Some(Command::Refresh) => recorded = true,
                             Some(Command::Enroll { reply, .. }) => {
                                 let _ = reply.send(Err(SyncError::BadInput(
                                     "a sync is running: enrol again when it has finished".into(),
@@ -305,7 +310,7 @@ async fn run(
                 if again {
                     next_sync = Some(Instant::now());
                 }
-                report
+                (report, recorded)
             };
             let unreachable = report.reachable == Some(false)
                 || report.errors.iter().any(SyncError::is_transient);
@@ -322,6 +327,10 @@ async fn run(
                 next_sync = Some(Instant::now() + wait);
             }
             let fresh = read_status(&store, &status.borrow());
+            if recorded && !unreachable && fresh.pending > 0 {
+                let soon = Instant::now() + cfg.debounce;
+                next_sync = Some(next_sync.map_or(soon, |t| t.min(soon)));
+            }
             status.send_modify(|s| {
                 *s = fresh;
                 s.running = false;
