@@ -34,7 +34,7 @@ pub enum HubError {
     #[error("too many requests; retry in {retry_after} s")]
     RateLimited { retry_after: u64 },
     #[error(transparent)]
-    Db(#[from] DbError),
+    Db(DbError),
     #[error("{0}")]
     Internal(String),
 }
@@ -82,6 +82,16 @@ impl IntoResponse for HubError {
             }
         }
         res
+    }
+}
+
+impl From<DbError> for HubError {
+    fn from(e: DbError) -> HubError {
+        match e {
+            // Text the client sent that cannot be stored: its fault, said.
+            DbError::InvalidText(reason) => HubError::BadRequest(reason),
+            e => HubError::Db(e),
+        }
     }
 }
 

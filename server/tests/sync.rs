@@ -24,6 +24,7 @@ both!(
     packages_download_resumably,
     enrolment_codes_run_out_and_expire,
     pull_pages_through_a_long_feed,
+    text_with_a_nul_character_is_refused_in_words,
 );
 
 async fn enrol_push_and_pull_between_two_devices(b: Backend) {
@@ -744,4 +745,33 @@ async fn pull_pages_through_a_long_feed(b: Backend) {
     let more = a.view("l1", true);
     a.push(std::slice::from_ref(&more)).await;
     assert_eq!(b2.pull(&last.cursor, 10).await.events, vec![more]);
+}
+
+/// PostgreSQL cannot store a NUL character in text (SQLite could): on both
+/// backends a name with one is bad input, answered 400 with a reason, and
+/// nothing is stored; it used to be a 500 on PostgreSQL.
+async fn text_with_a_nul_character_is_refused_in_words(b: Backend) {
+    let f = Fixture::new(b).await;
+    let (_, mut req) = Device::request("Amina", &f.code, None);
+    req.learner_name = "Ami\0na".into();
+    let res = f
+        .http
+        .post(f.url("/api/v1/enroll"))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: ErrorBody = res.json().await.unwrap();
+    assert!(body.reason.contains("NUL"), "{}", body.reason);
+    assert_eq!(f.count("learners").await, 0);
+    assert_eq!(f.count("devices").await, 0);
+    let cohort = f.hub().create_cohort("Da\0kar", None).await;
+    assert!(
+        matches!(&cohort, Err(outpost_hub::error::HubError::BadRequest(r)) if r.contains("NUL")),
+        "{cohort:?}"
+    );
+    // The code was not used up: the same learner enrols with a clean name.
+    f.device("Amina", None).await;
+    assert_eq!(f.count("learners").await, 1);
 }

@@ -181,6 +181,26 @@ pub enum DbError {
     NewerSchema { found: i64, supported: i64 },
     #[error("cannot open the database: {0}")]
     Open(String),
+    /// A text parameter that no backend stores as it was given (see
+    /// [`check_params`]): bad input, not a failure of the hub.
+    #[error("{0}")]
+    InvalidText(String),
+}
+
+/// PostgreSQL refuses a NUL character in text (a 500 deep inside a
+/// statement); SQLite would store it. Both backends refuse it the same way,
+/// before the statement runs, so every name, e-mail or id a client sends
+/// gets one answer: 400 with this reason.
+pub(crate) fn check_params(params: &[Val]) -> Result<(), DbError> {
+    if params
+        .iter()
+        .any(|p| matches!(p, Val::Text(s) if s.contains('\0')))
+    {
+        return Err(DbError::InvalidText(
+            "text must not contain a NUL character (\\0)".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl DbError {

@@ -151,6 +151,7 @@ impl Drop for PgTx {
 #[async_trait]
 impl Tx for PgTx {
     async fn exec(&mut self, sql: &str, params: Vec<Val>) -> Result<u64, DbError> {
+        super::check_params(&params)?;
         let client = self.client()?;
         let stmt = client.prepare_cached(sql).await?;
         let bound: Vec<Param> = params.iter().map(Param).collect();
@@ -160,6 +161,7 @@ impl Tx for PgTx {
     }
 
     async fn query(&mut self, sql: &str, params: Vec<Val>) -> Result<Vec<Row>, DbError> {
+        super::check_params(&params)?;
         let client = self.client()?;
         let stmt = client.prepare_cached(sql).await?;
         let bound: Vec<Param> = params.iter().map(Param).collect();

@@ -247,11 +247,13 @@ impl SqliteTx {
 #[async_trait]
 impl Tx for SqliteTx {
     async fn exec(&mut self, sql: &str, params: Vec<Val>) -> Result<u64, DbError> {
+        super::check_params(&params)?;
         let sql = sql.to_string();
         self.with(move |c| run_exec(c, &sql, &params)).await
     }
 
     async fn query(&mut self, sql: &str, params: Vec<Val>) -> Result<Vec<Row>, DbError> {
+        super::check_params(&params)?;
         let sql = sql.to_string();
         self.with(move |c| run_query(c, &sql, &params)).await
     }
