@@ -14,22 +14,43 @@
 //!
 //! What is missing (Xvfb, tauri-driver, WebKitWebDriver, the app binary) is
 //! reported with what to install, not a cryptic failure.
+//!
+//! A test runs its steps inside [`Harness::within`]: a WebDriver command that
+//! never returns (a frozen app, a stuck driver) then fails the test after
+//! [`TEST_LIMIT`] with the step it was on, the end of the driver's log
+//! (which has the app's own messages) and where every process of the session
+//! was stuck, instead of holding the whole run until CI gives up.
 
 pub mod course;
 
 use anyhow::{anyhow, bail, Context, Result};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use std::future::Future;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// How long to wait for something a person would wait for (an element to
 /// appear, the app to start). Generous: machines here are small and shared.
 /// Never a test of speed; speed is measured in `benches/`.
 pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The most one end-to-end test may take, start to end, unless
+/// `OUTPOST_E2E_TEST_LIMIT` (seconds) says otherwise. The longest test (the
+/// whole course to its certificate) takes about a minute here; a test that
+/// goes past this is stuck, not slow.
+pub const TEST_LIMIT: Duration = Duration::from_secs(300);
+
+fn test_limit() -> Duration {
+    std::env::var("OUTPOST_E2E_TEST_LIMIT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(TEST_LIMIT)
+}
 
 /// One window at a time per test binary: two WebKit instances on two cores
 /// make each other slow, and nothing is gained by overlapping them.
@@ -249,13 +270,16 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(display: u32) -> Result<Driver> {
+    /// `log` receives what tauri-driver, WebKitWebDriver and the app print.
+    fn start(display: u32, log: &Path) -> Result<Driver> {
         let tauri_driver = require("tauri-driver", "cargo install tauri-driver --locked")?;
         let native = require(
             "WebKitWebDriver",
             "apt-get install webkit2gtk-driver (it provides /usr/bin/WebKitWebDriver)",
         )?;
         let port = free_port_pair()?;
+        let log = std::fs::File::create(log)
+            .with_context(|| format!("creating the driver's log {}", log.display()))?;
         let mut child = Command::new(&tauri_driver)
             .args(["--port", &port.to_string()])
             .args(["--native-port", &(port + 1).to_string()])
@@ -265,8 +289,8 @@ impl Driver {
             // Software rendering is steadier under Xvfb and uses less memory.
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log.try_clone().context("the driver's log")?)
+            .stderr(log)
             .spawn()
             .with_context(|| format!("starting {}", tauri_driver.display()))?;
         // tauri-driver accepts connections before WebKitWebDriver listens.
@@ -293,7 +317,26 @@ pub struct Harness {
     bin: PathBuf,
     data: tempfile::TempDir,
     shots: PathBuf,
+    /// What the test is doing now, kept by [`App`]'s helpers, for the
+    /// message when a test is stuck.
+    step: Step,
     _turn: MutexGuard<'static, ()>,
+}
+
+/// The step a test is on, shared by the harness and its app sessions.
+#[derive(Clone, Default)]
+struct Step(Arc<Mutex<String>>);
+
+impl Step {
+    fn set(&self, what: impl Into<String>) {
+        if let Ok(mut s) = self.0.lock() {
+            *s = what.into();
+        }
+    }
+
+    fn get(&self) -> String {
+        self.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
 }
 
 impl Harness {
@@ -302,18 +345,72 @@ impl Harness {
     pub fn start(name: &str) -> Result<Harness> {
         let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let bin = app_binary()?;
-        let display = Display::start()?;
-        let driver = Driver::start(display.number)?;
         let shots = output_dir()?.join(name);
         std::fs::create_dir_all(&shots)?;
+        let _ = std::fs::remove_file(shots.join(FAILURE_REPORT));
+        let display = Display::start()?;
+        let driver = Driver::start(display.number, &shots.join(DRIVER_LOG))?;
         Ok(Harness {
             driver,
             display,
             bin,
             data: tempfile::tempdir()?,
             shots,
+            step: Step::default(),
             _turn: turn,
         })
+    }
+
+    /// Run a test's steps, failing after [`TEST_LIMIT`] if they have not
+    /// finished. A failure says which step it was on and ends with the
+    /// driver's log; a test past its limit also says where each process of
+    /// the session was stuck (from gdb, when it is installed).
+    pub async fn within<T>(&self, steps: impl Future<Output = Result<T>>) -> Result<T> {
+        let t = Instant::now();
+        let limit = test_limit();
+        match tokio::time::timeout(limit, steps).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                let why = format!(
+                    "failed after {:.0?} while {}; the driver's log ends:\n{}",
+                    t.elapsed(),
+                    self.step.get(),
+                    self.log_tail(20)
+                );
+                self.leave_report(&format!("{e:#}\n{why}"));
+                Err(e.context(why))
+            }
+            Err(_) => {
+                let stuck = stuck_processes(self.driver.child.id());
+                let why = format!(
+                    "stuck for {limit:?} while {}.\nWhere the session's processes were:\n{stuck}The driver's log ends:\n{}",
+                    self.step.get(),
+                    self.log_tail(20)
+                );
+                self.leave_report(&why);
+                bail!(why)
+            }
+        }
+    }
+
+    /// Leave a failure's report as `failure.txt` beside the screenshots;
+    /// `cargo xtask test` prints these at the end of a failed run, where CI
+    /// logs that keep only their end still show them.
+    fn leave_report(&self, text: &str) {
+        let _ = std::fs::write(self.shots.join(FAILURE_REPORT), text);
+    }
+
+    /// The last `lines` lines of the driver's log (which has the app's).
+    fn log_tail(&self, lines: usize) -> String {
+        let path = self.shots.join(DRIVER_LOG);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        let tail = all[all.len().saturating_sub(lines)..].join("\n");
+        if tail.trim().is_empty() {
+            format!("(nothing in {})", path.display())
+        } else {
+            format!("{tail}\n(all of it: {})", path.display())
+        }
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -327,6 +424,7 @@ impl Harness {
     /// Start the app on this harness's data directory and wait until its
     /// interface has rendered.
     pub async fn launch(&self) -> Result<App> {
+        self.step.set("opening an app session");
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
@@ -345,6 +443,7 @@ impl Harness {
         let app = App {
             client,
             shots: self.shots.clone(),
+            step: self.step.clone(),
         };
         // The interface marks <body data-ready> once its first screen is up.
         app.wait(Locator::Css("body[data-ready]"))
@@ -352,6 +451,91 @@ impl Harness {
             .context("the app's interface did not become ready")?;
         Ok(app)
     }
+}
+
+/// The name of the driver's log in a test's screenshot folder.
+const DRIVER_LOG: &str = "driver.log";
+
+/// The name of a failed test's report in its screenshot folder.
+pub const FAILURE_REPORT: &str = "failure.txt";
+
+/// Every process under `root` (tauri-driver): WebKitWebDriver, the app and
+/// WebKit's own processes, each with its state and, when gdb is installed,
+/// the top of its main thread's stack: enough to tell a frozen app from a
+/// stuck driver.
+fn stuck_processes(root: u32) -> String {
+    let mut out = String::new();
+    let mut todo = vec![root];
+    let mut seen = 0;
+    while let Some(pid) = todo.pop() {
+        seen += 1;
+        if seen > 20 {
+            break;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // "pid (name) state ppid ...": the name may hold spaces and parentheses.
+        let (name, state) = match (stat.find('('), stat.rfind(')')) {
+            (Some(a), Some(b)) if a < b => (
+                stat[a + 1..b].to_string(),
+                stat[b + 1..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("?")
+                    .to_string(),
+            ),
+            _ => (String::from("?"), String::from("gone")),
+        };
+        out.push_str(&format!("- {name} (pid {pid}, state {state})\n"));
+        out.push_str(&main_thread_stack(pid));
+        todo.extend(children_of(pid));
+    }
+    out
+}
+
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            stat.rfind(')')
+                .and_then(|b| stat[b + 1..].split_whitespace().nth(1)?.parse::<u32>().ok())
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// The top frames of a process's main thread, from gdb (empty without it).
+fn main_thread_stack(pid: u32) -> String {
+    let Some(gdb) = find_on_path("gdb") else {
+        return String::new();
+    };
+    let out = Command::new(gdb)
+        .args(["-p", &pid.to_string(), "-batch", "-nx"])
+        .args([
+            "-ex",
+            "set pagination off",
+            "-ex",
+            "thread 1",
+            "-ex",
+            "bt 12",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    let Ok(out) = out else {
+        return String::new();
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut frames: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
+    // `thread 1` prints the top frame once more before `bt`.
+    frames.dedup();
+    frames
+        .iter()
+        .take(10)
+        .map(|l| format!("    {}\n", l.chars().take(160).collect::<String>()))
+        .collect()
 }
 
 /// Quote a string for XPath 1.0 (which has no escapes).
@@ -370,15 +554,18 @@ pub fn xpath_literal(s: &str) -> String {
 pub struct App {
     pub client: Client,
     shots: PathBuf,
+    step: Step,
 }
 
 impl App {
     pub async fn close(self) -> Result<()> {
+        self.step.set("closing the app session");
         self.client.close().await.context("closing the app session")
     }
 
     /// Wait for an element to be present.
     pub async fn wait(&self, locator: Locator<'_>) -> Result<Element> {
+        self.step.set(format!("waiting for {locator:?}"));
         self.client
             .wait()
             .at_most(PATIENCE)
@@ -390,6 +577,7 @@ impl App {
 
     /// Wait for a visible element matching an XPath.
     pub async fn wait_xpath(&self, xpath: &str) -> Result<Element> {
+        self.step.set(format!("waiting for {xpath}"));
         let t = Instant::now();
         loop {
             if let Ok(found) = self.client.find_all(Locator::XPath(xpath)).await {
@@ -426,6 +614,11 @@ impl App {
     /// sticky top bar, bring it to the middle of the window first (and
     /// otherwise leave the scroll position alone), then click.
     pub async fn click(&self, el: &Element) -> Result<()> {
+        let found_by = self.step.get();
+        self.step.set(match found_by.strip_prefix("waiting for ") {
+            Some(what) => format!("clicking what was found by {what}"),
+            None => String::from("clicking an element"),
+        });
         let arg = serde_json::to_value(el)?;
         self.client
             .execute(
@@ -483,6 +676,8 @@ impl App {
     /// Type into the field labelled `label`, replacing what was there.
     pub async fn fill(&self, label: &str, text: &str) -> Result<()> {
         let f = self.field(label).await?;
+        self.step
+            .set(format!("typing into the field labelled {label:?}"));
         f.clear().await?;
         f.send_keys(text).await?;
         Ok(())
@@ -564,11 +759,13 @@ impl App {
 
     /// Run a script in the page and return its result.
     pub async fn eval(&self, script: &str) -> Result<serde_json::Value> {
+        self.step.set(format!("running the script {script:?}"));
         Ok(self.client.execute(script, vec![]).await?)
     }
 
     /// Save a screenshot of the window as `<name>.png`; returns its path.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        self.step.set(format!("taking the screenshot {name:?}"));
         let png = self.client.screenshot().await?;
         let path = self.shots.join(format!("{name}.png"));
         std::fs::write(&path, png)?;

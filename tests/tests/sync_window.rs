@@ -198,67 +198,70 @@ async fn a_learner_enrols_syncs_and_is_told_the_truth_when_the_hub_goes_away() -
     let course = Course::read(&bundled_package()?)?;
     let mut hub = Hub::start()?;
     let h = Harness::start("sync")?;
-    let app = h.launch().await?;
-    app.heading("Welcome to Outpost").await?;
-    app.fill("Your name", "Amina").await?;
-    app.click_button("Create profile").await?;
-    app.heading("Your courses").await?;
-    app.see("Not enrolled with a hub").await?;
+    h.within(async {
+        let app = h.launch().await?;
+        app.heading("Welcome to Outpost").await?;
+        app.fill("Your name", "Amina").await?;
+        app.click_button("Create profile").await?;
+        app.heading("Your courses").await?;
+        app.see("Not enrolled with a hub").await?;
 
-    // Enrol from the settings: the hub's address, then the code.
-    app.click_link("Settings").await?;
-    app.heading("Settings").await?;
-    app.fill("Hub address", &hub.url()).await?;
-    let save = app
-        .wait_xpath("//form[@aria-labelledby='hub-title']//button[@type='submit']")
-        .await?;
-    app.click(&save).await?;
-    app.fill("Enrolment code", &hub.code).await?;
-    app.click_button("Enrol").await?;
-    app.see("Enrolled: Amina, cohort Dakar 2026.").await?;
-    app.see("Everything is on the hub.").await?;
-    keep_screenshot(&app.screenshot("enrolled").await?)?;
+        // Enrol from the settings: the hub's address, then the code.
+        app.click_link("Settings").await?;
+        app.heading("Settings").await?;
+        app.fill("Hub address", &hub.url()).await?;
+        let save = app
+            .wait_xpath("//form[@aria-labelledby='hub-title']//button[@type='submit']")
+            .await?;
+        app.click(&save).await?;
+        app.fill("Enrolment code", &hub.code).await?;
+        app.click_button("Enrol").await?;
+        app.see("Enrolled: Amina, cohort Dakar 2026.").await?;
+        app.see("Everything is on the hub.").await?;
+        keep_screenshot(&app.screenshot("enrolled").await?)?;
 
-    // Study: a lesson opened and left is recorded, then waits for the hub.
-    let (_, _, first) = course
-        .lessons_in_order()
-        .into_iter()
-        .next()
-        .context("the course has lessons")?;
-    app.click_link("Courses").await?;
-    app.heading("Your courses").await?;
-    keep_screenshot(&app.screenshot("catalog").await?)?;
-    app.click_link(course.title()).await?;
-    app.click_link(&first).await?;
-    app.heading(&first).await?;
-    app.click_link("Settings").await?;
-    app.heading("Settings").await?;
-    // The lesson was recorded and waits.
-    wait_pending(&app, "0 records", true).await?;
+        // Study: a lesson opened and left is recorded, then waits for the hub.
+        let (_, _, first) = course
+            .lessons_in_order()
+            .into_iter()
+            .next()
+            .context("the course has lessons")?;
+        app.click_link("Courses").await?;
+        app.heading("Your courses").await?;
+        keep_screenshot(&app.screenshot("catalog").await?)?;
+        app.click_link(course.title()).await?;
+        app.click_link(&first).await?;
+        app.heading(&first).await?;
+        app.click_link("Settings").await?;
+        app.heading("Settings").await?;
+        // The lesson was recorded and waits.
+        wait_pending(&app, "0 records", true).await?;
 
-    // Sync now: everything goes, and the area says so.
-    sync_now(&app).await?;
-    wait_pending(&app, "0 records", false).await?;
-    app.see("Everything is on the hub.").await?;
+        // Sync now: everything goes, and the area says so.
+        sync_now(&app).await?;
+        wait_pending(&app, "0 records", false).await?;
+        app.see("Everything is on the hub.").await?;
 
-    // The hub goes away; the learner studies on; the area tells the truth.
-    hub.kill();
-    app.click_link("Courses").await?;
-    app.click_link(course.title()).await?;
-    app.click_link(&first).await?;
-    app.heading(&first).await?;
-    app.click_link("Courses").await?;
-    wait_pending(&app, "0 records", true).await?;
-    sync_now(&app).await?;
-    app.see("cannot be reached").await?;
-    ensure!(pending(&app).await? != "0 records", "kept on the laptop");
-    keep_screenshot(&app.screenshot("hub-unreachable").await?)?;
+        // The hub goes away; the learner studies on; the area tells the truth.
+        hub.kill();
+        app.click_link("Courses").await?;
+        app.click_link(course.title()).await?;
+        app.click_link(&first).await?;
+        app.heading(&first).await?;
+        app.click_link("Courses").await?;
+        wait_pending(&app, "0 records", true).await?;
+        sync_now(&app).await?;
+        app.see("cannot be reached").await?;
+        ensure!(pending(&app).await? != "0 records", "kept on the laptop");
+        keep_screenshot(&app.screenshot("hub-unreachable").await?)?;
 
-    // Back: Sync now empties the queue again, and the error is gone.
-    hub.serve()?;
-    sync_now(&app).await?;
-    wait_pending(&app, "0 records", false).await?;
-    app.see("Everything is on the hub.").await?;
-    app.close().await?;
-    Ok(())
+        // Back: Sync now empties the queue again, and the error is gone.
+        hub.serve()?;
+        sync_now(&app).await?;
+        wait_pending(&app, "0 records", false).await?;
+        app.see("Everything is on the hub.").await?;
+        app.close().await?;
+        Ok(())
+    })
+    .await
 }

@@ -116,7 +116,41 @@ fn test(args: &[String]) -> Result {
         .env("OUTPOST_APP_BIN", bin.join("outpost"))
         // Tests must not touch the developer's own data.
         .env_remove("OUTPOST_DATA_DIR");
-    step("every test", &mut tests)?;
+    let reports = target_dir().join("e2e-screenshots");
+    remove_reports(&reports);
+    if let Err(e) = step("every test", &mut tests) {
+        print_reports(&reports);
+        return Err(e);
+    }
     eprintln!("\nxtask test: all passed in {:.0?}", t.elapsed());
     Ok(())
+}
+
+/// The end-to-end harness leaves `<target>/e2e-screenshots/<test>/failure.txt`
+/// for each window test that failed or got stuck (which step, the driver's
+/// log, where each process was). They are printed again at the very end, so
+/// a CI log that keeps only its last part still shows them.
+fn e2e_reports(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| Some(e.ok()?.path().join("failure.txt")))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    found
+}
+
+fn remove_reports(dir: &Path) {
+    for report in e2e_reports(dir) {
+        let _ = std::fs::remove_file(report);
+    }
+}
+
+fn print_reports(dir: &Path) {
+    for report in e2e_reports(dir) {
+        let text = std::fs::read_to_string(&report).unwrap_or_default();
+        eprintln!("\n==> end-to-end failure: {}\n{text}", report.display());
+    }
 }
