@@ -243,41 +243,11 @@ fn parse_day_end(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
     Ok(next.and_utc())
 }
 
-/// Write `bytes` to `path` completely or not at all: a new temporary file
-/// beside it, fsync, rename, fsync the folder (so the receipt survives a
-/// power cut or a stick pulled out right after the command returns).
+/// Write `bytes` to `path` completely or not at all, so a receipt survives
+/// a power cut or a stick pulled out right after the command returns.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .context("the output path has no file name")?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        // create_new: never write into a file somebody else has open.
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        #[cfg(unix)]
-        std::fs::File::open(dir)?.sync_all()?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    outpost_package::durable::write_atomically(path, bytes, |_| Ok(()))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 async fn admin(place: &Place, command: Admin) -> Result<()> {

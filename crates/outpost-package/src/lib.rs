@@ -10,6 +10,7 @@
 //! verification. See `docs/package-format.md`.
 
 mod content;
+pub mod durable;
 pub mod keys;
 mod read;
 pub mod sample;

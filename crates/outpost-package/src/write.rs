@@ -43,11 +43,10 @@ pub fn write_package(
         let hash: [u8; 32] = Sha256::digest(&bytes).into();
         let signature = key.sign(&signed_message(&hash));
         bytes[at..at + 64].copy_from_slice(&signature.to_bytes());
-        std::fs::write(tmp.path(), &bytes).map_err(|e| err(e.to_string()))?;
-        std::fs::File::open(tmp.path())
-            .and_then(|f| f.sync_all())
+        // The SQLite file was only a scratch copy to build the bytes in.
+        let _ = std::fs::remove_file(tmp.path());
+        crate::durable::write_atomically(path, &bytes, |_| Ok(()))
             .map_err(|e| err(e.to_string()))?;
-        std::fs::rename(tmp.path(), path).map_err(|e| err(e.to_string()))?;
         Ok(PackageSummary {
             path: path.to_path_buf(),
             id: content.manifest.id.clone(),

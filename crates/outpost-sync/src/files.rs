@@ -13,7 +13,6 @@ use outpost_protocol::{
     ProgressFile, PROTOCOL_VERSION,
 };
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
@@ -162,53 +161,16 @@ fn file_name_of(name: &str, profile: &str, taken: &mut Vec<String>) -> String {
     file
 }
 
-/// Write `bytes` to `path` completely or not at all: temporary file in the
-/// same folder, fsync, `check` on the bytes read back, rename, fsync the
-/// folder.
+/// Write `bytes` to `path` completely or not at all, `check`ing what is on
+/// the stick before it takes the file's name: see
+/// [`outpost_package::durable::write_atomically`].
 pub fn write_atomically(
     path: &Path,
     bytes: &[u8],
     check: impl FnOnce(&[u8]) -> Result<(), String>,
 ) -> Result<(), SyncError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| SyncError::BadInput(format!("{} is not a file name", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        Uuid::new_v4().simple()
-    ));
-    let result = (|| -> Result<(), SyncError> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| SyncError::file(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| SyncError::file(&tmp, e))?;
-        f.sync_all().map_err(|e| SyncError::file(&tmp, e))?;
-        drop(f);
-        let back = std::fs::read(&tmp).map_err(|e| SyncError::file(&tmp, e))?;
-        if back != bytes {
-            return Err(SyncError::file(
-                &tmp,
-                "the file read back differs from what was written (is the drive failing?)",
-            ));
-        }
-        check(&back).map_err(|e| SyncError::file(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| SyncError::file(path, e))?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    outpost_package::durable::write_atomically(path, bytes, check)
+        .map_err(|e| SyncError::file(&e.path, e.detail))
 }
 
 /// What importing a receipt did.
