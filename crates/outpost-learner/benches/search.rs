@@ -199,37 +199,62 @@ fn bench(c: &mut Criterion) {
         b.iter(|| store.search("crisis shelter", &en).expect("search"))
     });
 
-    // Recording: validate, commit with fsync (synchronous=FULL), and fold the
-    // profile's events to detect completions. With 500 events already logged.
-    let p = store
-        .create_profile("Bench", Language::En, None)
-        .expect("profile");
-    for i in 0..500 {
-        let l = format!("m{:02}-l{}", i % 12, i % 6);
-        store
-            .view_lesson(p.id, "demo", &l, 30, 0.5, false)
-            .expect("view");
-    }
-    c.bench_function("learner/view_lesson, reading (500+ events logged)", |b| {
-        b.iter(|| {
-            store
-                .view_lesson(p.id, "demo", "m03-l2", 30, 0.5, false)
-                .expect("view")
-        })
-    });
-    // Reaching the end folds the profile's events to look for completions.
-    c.bench_function(
-        "learner/view_lesson, reached end (500+ events logged)",
-        |b| {
-            b.iter(|| {
+    // Recording and the catalog on one learner's history: reading events
+    // (every 20th reaches the end of its lesson) over all 72 lessons. Each
+    // size gets profiles of its own, and the catalog is measured before the
+    // recording benches add to the history; recording benches add one event
+    // per iteration, hence the "+".
+    for n in [500, 5000] {
+        let history = |name: &str| {
+            let p = store
+                .create_profile(&format!("{name} {n}"), Language::En, None)
+                .expect("profile");
+            for i in 0..n {
+                let l = format!("m{:02}-l{}", i % 12, (i / 12) % 6);
+                let end = i % 20 == 19;
                 store
-                    .view_lesson(p.id, "demo", "m03-l2", 30, 1.0, true)
-                    .expect("view")
-            })
-        },
-    );
-    c.bench_function("learner/catalog (500+ events)", |b| {
-        b.iter(|| store.catalog(p.id).expect("catalog"))
+                    .view_lesson(p.id, "demo", &l, 30, if end { 1.0 } else { 0.5 }, end)
+                    .expect("view");
+            }
+            p
+        };
+        let catalog = history("Catalog");
+        c.bench_function(&format!("learner/catalog ({n} events)"), |b| {
+            b.iter(|| store.catalog(catalog.id).expect("catalog"))
+        });
+        let outline = history("Outline");
+        c.bench_function(&format!("learner/outline ({n} events)"), |b| {
+            b.iter(|| store.outline(outline.id, "demo").expect("outline"))
+        });
+        // Reaching the end looks for completions the event causes.
+        let ending = history("Ending");
+        c.bench_function(
+            &format!("learner/view_lesson, reached end ({n}+ events logged)"),
+            |b| {
+                b.iter(|| {
+                    store
+                        .view_lesson(ending.id, "demo", "m03-l2", 30, 1.0, true)
+                        .expect("view")
+                })
+            },
+        );
+        let reading = history("Reading");
+        c.bench_function(
+            &format!("learner/view_lesson, reading ({n}+ events logged)"),
+            |b| {
+                b.iter(|| {
+                    store
+                        .view_lesson(reading.id, "demo", "m03-l2", 30, 0.5, false)
+                        .expect("view")
+                })
+            },
+        );
+    }
+    // What the sync loop asks after every recorded event; by now the store
+    // holds the four histories of each size and what the benches added.
+    assert!(store.status().expect("status").pending > 22_000);
+    c.bench_function("learner/status (22000+ events)", |b| {
+        b.iter(|| store.status().expect("status"))
     });
 }
 
