@@ -16,6 +16,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "sync_extras",
         include_str!("../migrations/0002_sync_extras.sql"),
     ),
+    (
+        "course_progress",
+        include_str!("../migrations/0003_course_progress.sql"),
+    ),
 ];
 
 /// The store version this code writes and the newest it can open.

@@ -7,6 +7,7 @@
 //! the previous version installed; at worst an unreferenced file remains,
 //! which the next [`Store::open`] removes.
 
+use crate::course_progress::refold_course;
 use crate::db::{now, ts};
 use crate::error::{LearnerError, Result};
 use crate::profiles::settings;
@@ -332,6 +333,8 @@ impl Store {
                 title.execute(params![m.id, l.lesson_id, l.lang, l.title])?;
                 search.execute(params![m.id, l.lang, l.module_id, l.lesson_id, l.title, l.text])?;
             }
+            // Progress is folded against the new structure.
+            refold_course(tx, &content.structure, hash)?;
             Ok(())
         })
     }

@@ -93,6 +93,7 @@
 //!   the canonical learner (see the enrolment).
 
 mod certificate;
+mod course_progress;
 mod db;
 mod error;
 mod install;

@@ -2,6 +2,7 @@
 //! [`Event`], validates it against the installed course, and commits it
 //! (with any completion it causes) before returning.
 
+use crate::course_progress::fold_in;
 use crate::db::{now, ts};
 use crate::error::{LearnerError, Result};
 use crate::profiles::ProfileId;
@@ -11,7 +12,7 @@ use outpost_model::draw::{draw_questions, seed_from_attempt};
 use outpost_model::event::MAX_SECONDS;
 use outpost_model::grade::grade_quiz;
 use outpost_model::{
-    fold, grade_response, CourseProgress, Event, EventKind, LessonKind, QuestionKey, QuestionType,
+    grade_response, CourseProgress, Event, EventKind, LessonKind, QuestionKey, QuestionType,
     QuizScore,
 };
 use outpost_package::{Package, QuestionText};
@@ -387,12 +388,12 @@ impl Store {
     }
 
     /// The profile's progress in a course: `outpost_model::fold` over every
-    /// event of the profile (from this device and, once synced, others).
+    /// event of the profile (from this device and, once synced, others), as
+    /// stored beside the events (see `course_progress`).
     pub fn progress(&self, profile: ProfileId, course: &str) -> Result<CourseProgress> {
         let meta = self.course_meta(course)?;
         self.profile(profile)?;
-        let events = self.events_of(profile, course)?;
-        Ok(fold(&meta.structure, &events))
+        self.course_progress(profile, &meta)
     }
 
     /// Every event of a profile in a course (from this device and pulled),
@@ -484,6 +485,7 @@ impl Store {
             let event = make(seq, activity, kind);
             event.validate(course)?;
             insert_local(tx, profile, &event)?;
+            let progress = fold_in(tx, profile, meta, std::slice::from_ref(&event))?;
             let mut recorded = Recorded {
                 event_id: event.id,
                 seq,
@@ -494,7 +496,7 @@ impl Store {
 
             // Only a lesson read to its end or a submitted quiz can complete
             // anything; the frequent events (reading progress, answers) skip
-            // the fold.
+            // the search for completions.
             let may_complete = matches!(
                 event.kind,
                 EventKind::LessonViewed {
@@ -512,22 +514,16 @@ impl Store {
 
             // Completion is derived from the facts; the markers exist for
             // xAPI consumers. One per module and course per profile.
-            let events = load_events(
-                tx,
-                "SELECT body FROM events WHERE profile_id = ?1 AND course_id = ?2",
-                params![profile.0.to_string(), course.id],
-            )?;
-            let progress = fold(course, &events);
-            let marked: BTreeSet<&str> = events
-                .iter()
-                .filter(|e| {
-                    matches!(
-                        e.kind,
-                        EventKind::ModuleCompleted {} | EventKind::CourseCompleted {}
-                    )
-                })
-                .map(|e| e.activity_id.as_str())
-                .collect();
+            let marked: BTreeSet<String> = {
+                let mut stmt = tx.prepare(
+                    "SELECT DISTINCT activity_id FROM events WHERE profile_id = ?1 \
+                     AND course_id = ?2 AND kind IN ('module_completed', 'course_completed')",
+                )?;
+                let rows =
+                    stmt.query_map(params![profile.0.to_string(), course.id], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut markers = Vec::new();
             for m in &course.modules {
                 if progress.modules.get(&m.id).is_some_and(|p| p.completed)
                     && !marked.contains(m.id.as_str())
@@ -537,6 +533,7 @@ impl Store {
                     insert_local(tx, profile, &e)?;
                     recorded.completed_modules.push(m.id.clone());
                     recorded.completion_events.push(e.id);
+                    markers.push(e);
                 }
             }
             if progress.satisfied && !marked.contains(course.id.as_str()) {
@@ -545,6 +542,10 @@ impl Store {
                 insert_local(tx, profile, &e)?;
                 recorded.course_satisfied = true;
                 recorded.completion_events.push(e.id);
+                markers.push(e);
+            }
+            if !markers.is_empty() {
+                fold_in(tx, profile, meta, &markers)?;
             }
             tx.execute(
                 "UPDATE device SET next_seq = ?1 WHERE id = 1",

@@ -2,6 +2,7 @@
 //! what the hub said about each, the enrolment, and the last sync's result.
 //! No network here: `outpost-sync` does the talking.
 
+use crate::course_progress::fold_in;
 use crate::db::{now, parse_ts, ts};
 use crate::error::{LearnerError, Result};
 use crate::profiles::{settings, ProfileId};
@@ -11,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use outpost_model::Event;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Where an event stands with the hub.
@@ -302,6 +304,7 @@ impl Store {
         self.profile(profile)?;
         self.transact(|tx| {
             let mut report = ForeignInsert::default();
+            let mut inserted: BTreeMap<&str, Vec<Event>> = BTreeMap::new();
             for e in events {
                 let invalid = if e.id.get_version_num() != 7 {
                     Some("the id is not a UUIDv7")
@@ -318,6 +321,10 @@ impl Store {
                 }
                 if insert_pulled(tx, profile, e)? {
                     report.inserted += 1;
+                    inserted
+                        .entry(e.course_id.as_str())
+                        .or_default()
+                        .push(e.clone());
                     continue;
                 }
                 let stored: String = tx.query_row(
@@ -329,6 +336,13 @@ impl Store {
                     report.duplicates += 1;
                 } else {
                     report.conflicts.push(e.id);
+                }
+            }
+            // Courses not installed here have no stored progress: installing
+            // one folds its events.
+            for (course, new) in inserted {
+                if let Some(meta) = self.installed_meta(course)? {
+                    fold_in(tx, profile, &meta, &new)?;
                 }
             }
             Ok(report)

@@ -163,7 +163,7 @@ impl Store {
             let meta = self.course_meta(&id)?;
             let m = &meta.manifest;
             let used = m.language_for(lang.code()).to_string();
-            let progress = fold(&meta.structure, &self.events_of(profile, &id)?);
+            let progress = self.course_progress(profile, &meta)?;
             let titles = self.titles(&meta, &used)?;
             out.push(CatalogEntry {
                 course_id: id.clone(),
@@ -194,7 +194,7 @@ impl Store {
         let lang = self.profile(profile)?.language;
         let m = &meta.manifest;
         let used = m.language_for(lang.code()).to_string();
-        let progress = fold(&meta.structure, &self.events_of(profile, course)?);
+        let progress = self.course_progress(profile, &meta)?;
         let titles = self.titles(&meta, &used)?;
         let title = |id: &str| titles.get(id).cloned().unwrap_or_else(|| id.to_string());
         let mut modules = Vec::new();
@@ -288,7 +288,7 @@ impl Store {
             .map(|(_, l)| l.id.as_str())
             .collect();
         let at = order.iter().position(|l| *l == lesson_id).unwrap_or(0);
-        let progress = fold(&meta.structure, &self.events_of(profile, course)?);
+        let progress = self.course_progress(profile, &meta)?;
         let lp = progress.lessons.get(lesson_id);
         let titles = self.titles(&meta, &text.lang)?;
         Ok(LessonView {

@@ -122,7 +122,7 @@ fn a_skewed_clock_dates_the_events_it_records() {
 
 #[test]
 fn a_store_of_the_first_version_is_migrated() {
-    assert_eq!(STORE_VERSION, 2);
+    assert_eq!(STORE_VERSION, 3);
     let dir = tempfile::tempdir().unwrap();
     let (store, p, _) = store_with_course(dir.path());
     store
@@ -132,11 +132,18 @@ fn a_store_of_the_first_version_is_migrated() {
     // Take the store back to version 1, as an older Outpost left it.
     let db = dir.path().join("data").join(outpost_learner::DB_FILE);
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch("DROP TABLE receipts; DROP TABLE assignments; PRAGMA user_version = 1;")
-        .unwrap();
+    conn.execute_batch(
+        "DROP TABLE course_progress; DROP INDEX events_by_sync_state; \
+         DROP INDEX events_by_kind; CREATE INDEX events_by_profile ON events (profile_id, course_id); \
+         DROP TABLE receipts; DROP TABLE assignments; PRAGMA user_version = 1;",
+    )
+    .unwrap();
     drop(conn);
     let store = Store::open(&dir.path().join("data")).unwrap();
     assert_eq!(store.pending_count(p.id).unwrap(), 1);
+    // Progress from before the stored fold is folded from the events.
+    assert_eq!(store.progress(p.id, "demo").unwrap().events, 1);
+    assert_eq!(store.status().unwrap().pending, 1);
     assert!(store.assignments(p.id).unwrap().is_empty());
     assert!(store
         .import_receipt(Uuid::new_v4(), p.id, &[])
