@@ -13,7 +13,15 @@ use std::time::Duration;
 async fn create_profile(app: &App, name: &str, language: &str) -> Result<()> {
     app.heading("Welcome to Outpost").await?;
     app.fill("Your name", name).await?;
+    let typed_into = app.field("Your name").await?;
     app.choose("Language", language).await?;
+    // The form is now in that language, and the name typed is still there,
+    // in the very field it was typed into.
+    let kept = typed_into.prop("value").await?;
+    ensure!(
+        kept.as_deref() == Some(name),
+        "choosing {language} kept the name as {kept:?}"
+    );
     app.click_button(create_label(language)).await?;
     Ok(())
 }

@@ -27,26 +27,38 @@ export function fallbackNote(view) {
 }
 
 // First run: the only thing to do is say who you are.
-export async function welcome(main, typed = "") {
-  const name = h("input", { type: "text", autocomplete: "name", required: true, maxlength: 80, value: typed });
+export async function welcome(main) {
+  const name = h("input", { type: "text", autocomplete: "name", required: true, maxlength: 80 });
   const lang = languageSelect(language());
-  // Choosing a language shows the form in it at once, keeping what was typed.
-  lang.addEventListener("change", () => {
-    setLanguage(lang.value);
-    welcome(clear(main), name.value);
-    main.querySelector("select").focus();
-  });
   const pin = h("input", { type: "password", inputmode: "numeric", autocomplete: "new-password", pattern: "[0-9]{4,12}", maxlength: 12 });
   const problem = h("p", { class: "form-error", role: "alert" });
-  const form = h(
-    "form",
-    { novalidate: true },
-    field(t("profileName"), name),
-    field(t("profileLanguage"), lang),
-    field(t("profilePin"), pin, t("profilePinHint")),
-    problem,
-    h("div", { class: "actions" }, h("button", { type: "submit" }, t("createProfile")))
-  );
+  const title = h("h1", {});
+  const intro = h("p", {});
+  const nameField = field("", name);
+  const langField = field("", lang);
+  const pinField = field("", pin, " ");
+  const submit = h("button", { type: "submit" });
+  const others = state.hasProfiles ? h("a", { href: "#/profiles" }) : null;
+  // Choosing a language shows the form in it at once. Only the words
+  // change: the fields stay the very same elements, so what was typed, the
+  // focus and the list being chosen from are untouched (rebuilding the form
+  // under the select while it reports its change loses all three).
+  const words = () => {
+    title.textContent = t("welcomeTitle");
+    intro.textContent = t("welcomeIntro");
+    nameField.querySelector("label > span").textContent = t("profileName");
+    langField.querySelector("label > span").textContent = t("profileLanguage");
+    pinField.querySelector("label > span").textContent = t("profilePin");
+    pinField.querySelector(".hint").textContent = t("profilePinHint");
+    submit.textContent = t("createProfile");
+    if (others) others.textContent = t("profilesTitle");
+    problem.textContent = "";
+  };
+  lang.addEventListener("change", () => {
+    setLanguage(lang.value);
+    words();
+  });
+  const form = h("form", { novalidate: true }, nameField, langField, pinField, problem, h("div", { class: "actions" }, submit));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     problem.textContent = "";
@@ -60,8 +72,9 @@ export async function welcome(main, typed = "") {
       name.focus();
     }
   });
-  main.append(h("h1", { text: t("welcomeTitle") }), h("p", { text: t("welcomeIntro") }), form);
-  if (state.hasProfiles) main.append(h("p", {}, h("a", { href: "#/profiles" }, t("profilesTitle"))));
+  words();
+  main.append(title, intro, form);
+  if (others) main.append(h("p", {}, others));
 }
 
 // Several learners share one laptop: pick yourself, with your PIN if set.
