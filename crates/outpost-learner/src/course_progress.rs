@@ -502,3 +502,35 @@ impl Store {
         Ok(usable(row, &meta.content_hash, count).and_then(|s| s.finish(&meta.structure)))
     }
 }
+
+impl Store {
+    /// Fold, once, every history in an installed course that has no stored
+    /// progress: a store migrated from before `course_progress` existed.
+    /// Cheap when there is none. A failure (an unreadable event, a damaged
+    /// course) leaves that history to the reads, which fold it themselves
+    /// and report the problem where it is seen; it must not stop the store
+    /// from opening.
+    pub(crate) fn fill_course_progress(&self) -> Result<()> {
+        let missing: Vec<(String, String)> = {
+            let mut stmt = self.conn.prepare(
+                "SELECT DISTINCT e.profile_id, e.course_id FROM events e \
+                 JOIN courses c ON c.course_id = e.course_id \
+                 WHERE NOT EXISTS (SELECT 1 FROM course_progress p \
+                 WHERE p.profile_id = e.profile_id AND p.course_id = e.course_id)",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for (profile, course) in missing {
+            let (Ok(id), Ok(Some(meta))) =
+                (Uuid::parse_str(&profile), self.installed_meta(&course))
+            else {
+                continue;
+            };
+            let _ = self.transact(|tx| {
+                refold(tx, ProfileId(id), &meta.structure, &meta.content_hash).map(|_| ())
+            });
+        }
+        Ok(())
+    }
+}

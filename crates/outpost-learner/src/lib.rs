@@ -176,8 +176,9 @@ pub(crate) struct CourseMeta {
 impl Store {
     /// Open (creating if needed) the store in `data_dir`. Refuses, without
     /// touching it, a database that is not Outpost's or is from a newer
-    /// version. Runs pending migrations, and removes leftovers of an install
-    /// that was interrupted.
+    /// version. Runs pending migrations, removes leftovers of an install
+    /// that was interrupted, and stores the progress of histories recorded
+    /// before progress was stored.
     pub fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir.join(COURSES_DIR))
             .map_err(|e| LearnerError::io(data_dir, e))?;
@@ -192,6 +193,7 @@ impl Store {
         };
         store.device_id = store.ensure_device()?;
         store.clean_courses_dir()?;
+        store.fill_course_progress()?;
         Ok(store)
     }
 

@@ -141,8 +141,12 @@ fn a_store_of_the_first_version_is_migrated() {
     drop(conn);
     let store = Store::open(&dir.path().join("data")).unwrap();
     assert_eq!(store.pending_count(p.id).unwrap(), 1);
-    // Progress from before the stored fold is folded from the events.
+    // Progress from before the stored fold is folded once, at opening.
     assert_eq!(store.progress(p.id, "demo").unwrap().events, 1);
+    assert_eq!(
+        store.stored_progress(p.id, "demo").unwrap(),
+        Some(store.progress(p.id, "demo").unwrap())
+    );
     assert_eq!(store.status().unwrap().pending, 1);
     assert!(store.assignments(p.id).unwrap().is_empty());
     assert!(store
