@@ -19,5 +19,6 @@ pub use course::{
 pub use event::{Event, EventKind, EventValidationError};
 pub use grade::{grade_response, QuizScore};
 pub use progress::{
-    fold, CourseProgress, LessonProgress, LessonStatus, ModuleProgress, QuizProgress,
+    fold, fold_order, CourseProgress, Fold, FoldOrder, LessonProgress, LessonStatus,
+    ModuleProgress, QuizProgress,
 };

@@ -98,53 +98,155 @@ fn later(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<
     }
 }
 
+/// The fold's order: device time, device, sequence, id.
+pub type FoldOrder = (DateTime<Utc>, Uuid, u64, Uuid);
+
+/// Where an event goes in the fold's order.
+pub fn fold_order(e: &Event) -> FoldOrder {
+    (e.timestamp, e.device_id, e.seq, e.id)
+}
+
 /// Fold one learner's events for one course into their progress. Events for
 /// other courses are skipped; choosing the learner is the caller's job.
 pub fn fold<'a>(
     course: &CourseStructure,
     events: impl IntoIterator<Item = &'a Event>,
 ) -> CourseProgress {
-    // Set semantics: one event per id. Should two different events ever share
-    // an id, keep the canonically smaller so every holder picks the same one.
-    let mut by_id: BTreeMap<Uuid, &Event> = BTreeMap::new();
-    for e in events.into_iter().filter(|e| e.course_id == course.id) {
-        by_id
-            .entry(e.id)
-            .and_modify(|kept| {
-                if e.canonical_json() < kept.canonical_json() {
-                    *kept = e;
-                }
-            })
-            .or_insert(e);
+    Fold::over(course, events).finish(course)
+}
+
+/// The fold part way: what it carries from one event to the next, from which
+/// [`Fold::finish`] derives the rest of [`CourseProgress`]. [`fold`] is
+/// `new`, `step` over the events in the fold's order, `finish`; a holder
+/// that keeps a `Fold` (the learner core stores one per profile and course)
+/// folds a new event that sorts after all the others with one `step`
+/// instead of a fold of the whole log, and gets the same progress.
+///
+/// It serializes for storage; positions are kept as their bits because JSON
+/// does not give every `f64` back exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fold {
+    /// [`Fold::FORMAT`] when it was made; a stored fold in another format is
+    /// to be refolded, not read.
+    format: u32,
+    lessons: BTreeMap<String, LessonState>,
+    quizzes: BTreeMap<String, QuizProgress>,
+    resume: Option<ResumeState>,
+    /// Events about an activity of the course (`CourseProgress::events`).
+    counted: u32,
+    /// Seconds of submitted final assessment attempts.
+    assessment_seconds: u64,
+    /// The latest event folded, in the fold's order.
+    last: Option<FoldOrder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LessonState {
+    status: LessonStatus,
+    position_bits: u64,
+    seconds: u64,
+    done_at: Option<DateTime<Utc>>,
+}
+
+impl LessonState {
+    fn not_started() -> LessonState {
+        LessonState {
+            status: LessonStatus::NotStarted,
+            position_bits: 0f64.to_bits(),
+            seconds: 0,
+            done_at: None,
+        }
     }
-    let mut sorted: Vec<&Event> = by_id.into_values().collect();
-    sorted.sort_by(|a, b| {
-        (a.timestamp, a.device_id, a.seq, a.id).cmp(&(b.timestamp, b.device_id, b.seq, b.id))
-    });
+}
 
-    let mut lessons: BTreeMap<String, LessonProgress> = course
-        .lessons()
-        .map(|(_, l)| {
-            (
-                l.id.clone(),
-                LessonProgress {
-                    status: LessonStatus::NotStarted,
-                    position: 0.0,
-                    seconds: 0,
-                    done_at: None,
-                },
-            )
-        })
-        .collect();
-    let mut quizzes: BTreeMap<String, QuizProgress> = BTreeMap::new();
-    let mut resume = None;
-    let mut counted = 0u32;
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ResumeState {
+    lesson_id: String,
+    position_bits: u64,
+}
 
-    for e in &sorted {
+impl Fold {
+    /// Changed whenever what a `Fold` holds changes meaning.
+    pub const FORMAT: u32 = 1;
+
+    /// Nothing folded yet: every lesson of the course not started.
+    pub fn new(course: &CourseStructure) -> Fold {
+        Fold {
+            format: Fold::FORMAT,
+            lessons: course
+                .lessons()
+                .map(|(_, l)| (l.id.clone(), LessonState::not_started()))
+                .collect(),
+            quizzes: BTreeMap::new(),
+            resume: None,
+            counted: 0,
+            assessment_seconds: 0,
+            last: None,
+        }
+    }
+
+    /// Every event of `events` about this course folded: as a set (one
+    /// event per id), in the fold's order.
+    pub fn over<'a>(course: &CourseStructure, events: impl IntoIterator<Item = &'a Event>) -> Fold {
+        // Set semantics: one event per id. Should two different events ever
+        // share an id, keep the canonically smaller so every holder picks the
+        // same one.
+        let mut by_id: BTreeMap<Uuid, &Event> = BTreeMap::new();
+        for e in events.into_iter().filter(|e| e.course_id == course.id) {
+            by_id
+                .entry(e.id)
+                .and_modify(|kept| {
+                    if e.canonical_json() < kept.canonical_json() {
+                        *kept = e;
+                    }
+                })
+                .or_insert(e);
+        }
+        let mut sorted: Vec<&Event> = by_id.into_values().collect();
+        sorted.sort_by_key(|e| fold_order(e));
+        let mut state = Fold::new(course);
+        for e in sorted {
+            state.step(course, e);
+        }
+        state
+    }
+
+    /// Whether this fold was made in this format for a course with exactly
+    /// these lessons (a stored fold may be older than the code or the course).
+    pub fn fits(&self, course: &CourseStructure) -> bool {
+        self.format == Fold::FORMAT
+            && self.lessons.len() == course.lessons().count()
+            && course
+                .lessons()
+                .all(|(_, l)| self.lessons.contains_key(&l.id))
+    }
+
+    /// The latest event folded, in the fold's order: a new event may be
+    /// stepped only if it sorts after this.
+    pub fn last(&self) -> Option<FoldOrder> {
+        self.last
+    }
+
+    /// Fold one more event. The caller gives each event once, in the fold's
+    /// order ([`fold_order`]); events of other courses are skipped.
+    pub fn step(&mut self, course: &CourseStructure, e: &Event) {
+        if e.course_id != course.id {
+            return;
+        }
+        self.last = Some(fold_order(e));
+        if let EventKind::QuizSubmitted { seconds, .. } = &e.kind {
+            if course
+                .assessment
+                .as_ref()
+                .is_some_and(|a| a.id == e.activity_id)
+            {
+                self.assessment_seconds += u64::from(*seconds);
+            }
+        }
         let Some(activity) = course.activity(&e.activity_id) else {
-            continue;
+            return;
         };
-        counted += 1;
+        self.counted = self.counted.saturating_add(1);
         match (&e.kind, activity) {
             (
                 EventKind::LessonViewed {
@@ -154,11 +256,9 @@ pub fn fold<'a>(
                 },
                 Activity::Lesson(_, info),
             ) => {
-                let lp = lessons
-                    .get_mut(&info.id)
-                    .expect("every lesson has an entry");
+                let lp = self.lesson(&info.id);
                 lp.seconds += u64::from(*seconds);
-                lp.position = position.clamp(0.0, 1.0);
+                lp.position_bits = position.clamp(0.0, 1.0).to_bits();
                 // Quizzes are done by submitting, not by reading to the end.
                 if *reached_end && info.kind == LessonKind::Lesson {
                     if lp.status != LessonStatus::Done {
@@ -168,15 +268,14 @@ pub fn fold<'a>(
                 } else if lp.status == LessonStatus::NotStarted {
                     lp.status = LessonStatus::InProgress;
                 }
-                resume = Some(Resume {
+                let position_bits = lp.position_bits;
+                self.resume = Some(ResumeState {
                     lesson_id: info.id.clone(),
-                    position: lp.position,
+                    position_bits,
                 });
             }
             (EventKind::QuizStarted { .. }, Activity::Lesson(_, info)) => {
-                let lp = lessons
-                    .get_mut(&info.id)
-                    .expect("every lesson has an entry");
+                let lp = self.lesson(&info.id);
                 if lp.status == LessonStatus::NotStarted {
                     lp.status = LessonStatus::InProgress;
                 }
@@ -191,7 +290,9 @@ pub fn fold<'a>(
                 Activity::Lesson(..) | Activity::Assessment(_),
             ) => {
                 let score = grade_quiz(course, questions, responses);
-                let qp = quizzes
+                let passing = score.passes(course.passing_score);
+                let qp = self
+                    .quizzes
                     .entry(e.activity_id.clone())
                     .or_insert(QuizProgress {
                         attempts: 0,
@@ -201,20 +302,18 @@ pub fn fold<'a>(
                         first_submitted_at: None,
                         passed_at: None,
                     });
-                qp.attempts += 1;
+                qp.attempts = qp.attempts.saturating_add(1);
                 qp.last = Some(score);
                 if qp.best.is_none_or(|b| score.cmp_value(b).is_gt()) {
                     qp.best = Some(score);
                 }
                 qp.first_submitted_at.get_or_insert(e.timestamp);
-                if score.passes(course.passing_score) && !qp.passed {
+                if passing && !qp.passed {
                     qp.passed = true;
                     qp.passed_at = Some(e.timestamp);
                 }
                 if let Activity::Lesson(_, info) = activity {
-                    let lp = lessons
-                        .get_mut(&info.id)
-                        .expect("every lesson has an entry");
+                    let lp = self.lesson(&info.id);
                     lp.seconds += u64::from(*seconds);
                     if lp.status != LessonStatus::Done {
                         lp.status = LessonStatus::Done;
@@ -229,96 +328,117 @@ pub fn fold<'a>(
         }
     }
 
-    let mut modules = BTreeMap::new();
-    let mut all_done_at = Some(DateTime::<Utc>::MIN_UTC);
-    let mut lessons_done_total = 0u32;
-    let mut lessons_total = 0u32;
-    for m in &course.modules {
-        let mut done = 0;
-        let mut seconds = 0;
-        let mut done_at = Some(DateTime::<Utc>::MIN_UTC);
-        for l in &m.lessons {
-            let lp = &lessons[&l.id];
-            seconds += lp.seconds;
-            if lp.status == LessonStatus::Done {
-                done += 1;
-                done_at = later(done_at, lp.done_at);
-            } else {
-                done_at = None;
-            }
-        }
-        let total = m.lessons.len() as u32;
-        let completed = done == total;
-        lessons_done_total += done;
-        lessons_total += total;
-        all_done_at = later(all_done_at, done_at);
-        modules.insert(
-            m.id.clone(),
-            ModuleProgress {
-                lessons_done: done,
-                lessons_total: total,
-                completed,
-                completed_at: done_at.filter(|_| completed),
-                seconds,
-            },
-        );
+    /// A lesson's state; every lesson of the course has one from `new`.
+    fn lesson(&mut self, id: &str) -> &mut LessonState {
+        self.lessons
+            .entry(id.to_string())
+            .or_insert_with(LessonState::not_started)
     }
-    let completed = modules.values().all(|m| m.completed);
-    let completed_at = all_done_at.filter(|_| completed);
-    let assessment = course.assessment.as_ref().and_then(|a| quizzes.get(&a.id));
-    let passed = assessment.is_some_and(|q| q.passed);
-    let passed_at = assessment.and_then(|q| q.passed_at);
-    let satisfied = course.move_on.satisfied(completed, passed);
-    let satisfied_at = if !satisfied {
-        None
-    } else {
-        use crate::course::MoveOn::*;
-        match course.move_on {
-            Completed => completed_at,
-            Passed => passed_at,
-            CompletedAndPassed => later(completed_at, passed_at),
-            CompletedOrPassed => match (completed_at, passed_at) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            },
-            NotApplicable => None,
+
+    /// The progress: modules, completion, moveOn and totals, derived from
+    /// what was folded.
+    pub fn finish(&self, course: &CourseStructure) -> CourseProgress {
+        let lessons: BTreeMap<String, LessonProgress> = course
+            .lessons()
+            .map(|(_, l)| {
+                let state = self.lessons.get(&l.id);
+                let state = state.cloned().unwrap_or_else(LessonState::not_started);
+                let progress = LessonProgress {
+                    status: state.status,
+                    position: f64::from_bits(state.position_bits),
+                    seconds: state.seconds,
+                    done_at: state.done_at,
+                };
+                (l.id.clone(), progress)
+            })
+            .collect();
+        let mut modules = BTreeMap::new();
+        let mut all_done_at = Some(DateTime::<Utc>::MIN_UTC);
+        let mut lessons_done_total = 0u32;
+        let mut lessons_total = 0u32;
+        for m in &course.modules {
+            let mut done = 0;
+            let mut seconds = 0;
+            let mut done_at = Some(DateTime::<Utc>::MIN_UTC);
+            for l in &m.lessons {
+                let Some(lp) = lessons.get(&l.id) else {
+                    continue;
+                };
+                seconds += lp.seconds;
+                if lp.status == LessonStatus::Done {
+                    done += 1;
+                    done_at = later(done_at, lp.done_at);
+                } else {
+                    done_at = None;
+                }
+            }
+            let total = m.lessons.len() as u32;
+            let completed = done == total;
+            lessons_done_total += done;
+            lessons_total += total;
+            all_done_at = later(all_done_at, done_at);
+            modules.insert(
+                m.id.clone(),
+                ModuleProgress {
+                    lessons_done: done,
+                    lessons_total: total,
+                    completed,
+                    completed_at: done_at.filter(|_| completed),
+                    seconds,
+                },
+            );
         }
-    };
-    let seconds = lessons.values().map(|l| l.seconds).sum::<u64>()
-        + course
+        let completed = modules.values().all(|m| m.completed);
+        let completed_at = all_done_at.filter(|_| completed);
+        let assessment = course
             .assessment
             .as_ref()
-            .map_or(0, |a| assessment_seconds(&sorted, &a.id));
-
-    CourseProgress {
-        course_id: course.id.clone(),
-        lessons,
-        modules,
-        quizzes,
-        completed,
-        passed,
-        satisfied,
-        satisfied_at,
-        seconds,
-        resume,
-        fraction_done: if lessons_total == 0 {
-            0.0
+            .and_then(|a| self.quizzes.get(&a.id));
+        let passed = assessment.is_some_and(|q| q.passed);
+        let passed_at = assessment.and_then(|q| q.passed_at);
+        let satisfied = course.move_on.satisfied(completed, passed);
+        let satisfied_at = if !satisfied {
+            None
         } else {
-            f64::from(lessons_done_total) / f64::from(lessons_total)
-        },
-        events: counted,
+            use crate::course::MoveOn::*;
+            match course.move_on {
+                Completed => completed_at,
+                Passed => passed_at,
+                CompletedAndPassed => later(completed_at, passed_at),
+                CompletedOrPassed => match (completed_at, passed_at) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                },
+                NotApplicable => None,
+            }
+        };
+        let seconds = lessons.values().map(|l| l.seconds).sum::<u64>()
+            + course
+                .assessment
+                .as_ref()
+                .map_or(0, |_| self.assessment_seconds);
+        CourseProgress {
+            course_id: course.id.clone(),
+            lessons,
+            modules,
+            quizzes: self.quizzes.clone(),
+            completed,
+            passed,
+            satisfied,
+            satisfied_at,
+            seconds,
+            resume: self.resume.as_ref().map(|r| Resume {
+                lesson_id: r.lesson_id.clone(),
+                position: f64::from_bits(r.position_bits),
+            }),
+            fraction_done: if lessons_total == 0 {
+                0.0
+            } else {
+                f64::from(lessons_done_total) / f64::from(lessons_total)
+            },
+            events: self.counted,
+        }
     }
-}
-
-fn assessment_seconds(events: &[&Event], id: &str) -> u64 {
-    events
-        .iter()
-        .filter(|e| e.activity_id == id)
-        .map(|e| match e.kind {
-            EventKind::QuizSubmitted { seconds, .. } => u64::from(seconds),
-            _ => 0,
-        })
-        .sum()
 }
 
 #[cfg(test)]
@@ -538,5 +658,48 @@ mod tests {
             }
             prop_assert_eq!(fold(&course, shuffled), expected);
         }
+
+        /// A fold stopped anywhere, stored as JSON and read back, then
+        /// continued event by event, ends where the whole fold does.
+        #[test]
+        fn a_stored_fold_continued_equals_the_whole_fold(cut in 0..=24usize, skew in 0..90i64) {
+            let course = fixtures::course();
+            let mut events = full_run();
+            let mut other = Clock::new(9);
+            other.t += skew;
+            events.extend([
+                other.view("l3", 0.123_456_789_012_345_67, false),
+                other.submit("final", &[("bank-5", "a,b"), ("bank-6", "b"), ("bank-1", "a"), ("bank-2", "b")]),
+                other.view("l2", 1.0, true),
+                other.view("l1", 1.0 / 3.0, false),
+            ]);
+            events.sort_by_key(fold_order);
+            let cut = cut.min(events.len());
+            let mut state = Fold::new(&course);
+            for e in &events[..cut] {
+                state.step(&course, e);
+            }
+            let json = serde_json::to_string(&state).expect("a fold serializes");
+            let mut state: Fold = serde_json::from_str(&json).expect("and reads back");
+            prop_assert!(state.fits(&course));
+            for e in &events[cut..] {
+                prop_assert!(state.last() < Some(fold_order(e)));
+                state.step(&course, e);
+            }
+            prop_assert_eq!(state.finish(&course), fold(&course, &events));
+        }
+    }
+
+    #[test]
+    fn a_fold_of_another_course_or_format_does_not_fit() {
+        let course = fixtures::course();
+        let mut other = course.clone();
+        other.modules[0].lessons.pop();
+        assert!(Fold::new(&course).fits(&course));
+        assert!(!Fold::new(&other).fits(&course));
+        let mut old = serde_json::to_value(Fold::new(&course)).unwrap();
+        old["format"] = serde_json::json!(Fold::FORMAT + 1);
+        let old: Fold = serde_json::from_value(old).unwrap();
+        assert!(!old.fits(&course));
     }
 }
