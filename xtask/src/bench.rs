@@ -7,6 +7,7 @@
 use crate::{cargo, root, step, target_dir, Result};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::SystemTime;
 
 pub fn bench(args: &[String]) -> Result {
     // `cargo bench` builds the benchmarks in release but not the app they
@@ -22,6 +23,10 @@ pub fn bench(args: &[String]) -> Result {
             "tauri/custom-protocol",
         ]),
     )?;
+    // Only what this run measured goes in: criterion keeps the estimates of
+    // every benchmark it ever ran (renamed and removed ones too), and a
+    // harness that skips itself leaves its last report behind.
+    let started = SystemTime::now();
     step(
         "benchmarks",
         cargo().args(["bench", "--workspace"]).args(args).env(
@@ -30,13 +35,20 @@ pub fn bench(args: &[String]) -> Result {
         ),
     )?;
     let mut rows = Vec::new();
-    collect(&target_dir().join("criterion"), &mut rows);
+    collect(&target_dir().join("criterion"), started, &mut rows);
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     let mut md = String::from(
         "# Benchmarks\n\nWritten by `cargo xtask bench` from criterion's estimates \
          (mean with its 95% confidence interval). Re-run to refresh.\n\n",
     );
     let _ = writeln!(md, "Machine: {}\n", machine());
+    if !args.is_empty() {
+        let _ = writeln!(
+            md,
+            "Only part of the benchmarks ran: `cargo xtask bench {}`.\n",
+            args.join(" ")
+        );
+    }
     md.push_str("| benchmark | mean | 95% CI |\n| --- | --- | --- |\n");
     for (name, mean, lo, hi) in &rows {
         let _ = writeln!(
@@ -52,7 +64,7 @@ pub fn bench(args: &[String]) -> Result {
     let mut reports: Vec<_> = std::fs::read_dir(crate::bench_report::dir())
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
-    reports.retain(|p| p.extension().is_some_and(|x| x == "md"));
+    reports.retain(|p| p.extension().is_some_and(|x| x == "md") && written_since(p, started));
     reports.sort();
     for report in reports {
         if let Ok(s) = std::fs::read_to_string(&report) {
@@ -69,7 +81,14 @@ pub fn bench(args: &[String]) -> Result {
     Ok(())
 }
 
-fn collect(dir: &Path, rows: &mut Vec<(String, f64, f64, f64)>) {
+/// Whether `path` was written at or after `t`.
+fn written_since(path: &Path, t: SystemTime) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|m| m >= t)
+}
+
+fn collect(dir: &Path, since: SystemTime, rows: &mut Vec<(String, f64, f64, f64)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -77,11 +96,14 @@ fn collect(dir: &Path, rows: &mut Vec<(String, f64, f64, f64)>) {
         let p = e.path();
         if p.is_dir() {
             if p.file_name().is_some_and(|n| n == "new") {
+                if !written_since(&p.join("estimates.json"), since) {
+                    continue;
+                }
                 if let Some(row) = read_estimate(&p) {
                     rows.push(row);
                 }
             } else if p.file_name().is_some_and(|n| n != "base" && n != "report") {
-                collect(&p, rows);
+                collect(&p, since, rows);
             }
         }
     }
