@@ -1,19 +1,18 @@
 -- Outpost learner store, migration 3: progress without reading the whole
 -- event log, and indexes for the queries that scanned it.
 
--- Each profile's progress in each installed course: the state of
--- outpost_model::fold over the profile's events (see src/course_progress.rs),
--- updated in the same transaction as every event and install that changes
--- it. Used only while content_hash is the installed one and `events` is the
--- number of the profile's events in the course; otherwise the events are
--- folded again. Filled lazily: a store from before this migration folds
--- until a profile's next event in a course.
+-- Each profile's progress in each installed course: the outpost_model::Fold
+-- of the profile's events (see src/course_progress.rs), updated in the same
+-- transaction as every event and install that changes it. Used only while
+-- content_hash is the installed one and `events` is the number of the
+-- profile's events in the course; otherwise the events are folded again.
+-- Store::open fills the rows a store from before this migration lacks.
 CREATE TABLE course_progress (
     profile_id TEXT NOT NULL REFERENCES profiles (id),
     course_id TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     events INTEGER NOT NULL CHECK (events >= 0),
-    state TEXT NOT NULL,                    -- JSON, see FoldState
+    state TEXT NOT NULL,                    -- JSON of outpost_model::Fold
     PRIMARY KEY (profile_id, course_id)
 ) WITHOUT ROWID;
 
