@@ -467,6 +467,8 @@ fn stuck_processes(root: u32) -> String {
     let mut out = String::new();
     let mut todo = vec![root];
     let mut seen = 0;
+    // Two minutes of gdb at most, however many processes there are.
+    let gdb_until = Instant::now() + Duration::from_secs(120);
     while let Some(pid) = todo.pop() {
         seen += 1;
         if seen > 20 {
@@ -486,7 +488,9 @@ fn stuck_processes(root: u32) -> String {
             _ => (String::from("?"), String::from("gone")),
         };
         out.push_str(&format!("- {name} (pid {pid}, state {state})\n"));
-        out.push_str(&main_thread_stack(pid));
+        if Instant::now() < gdb_until {
+            out.push_str(&main_thread_stack(pid));
+        }
         todo.extend(children_of(pid));
     }
     out
@@ -511,7 +515,10 @@ fn main_thread_stack(pid: u32) -> String {
     let Some(gdb) = find_on_path("gdb") else {
         return String::new();
     };
-    let out = Command::new(gdb)
+    // gdb itself must not become the next thing that hangs.
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg(gdb)
         .args(["-p", &pid.to_string(), "-batch", "-nx"])
         .args([
             "-ex",
