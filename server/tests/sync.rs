@@ -400,13 +400,7 @@ async fn bad_requests_get_a_reason_and_store_nothing(b: Backend) {
     // Enrolment with a malformed key, a wrong type and an unknown code.
     let (_, mut req) = Device::request("X", &f.code, None);
     req.device_public_key = "xyz".into();
-    let res = f
-        .http
-        .post(f.url("/api/v1/enroll"))
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
+    let res = f.post_enroll(&req).await;
     check(res, 400, "bad_request").await;
     let res = f
         .http
@@ -417,13 +411,7 @@ async fn bad_requests_get_a_reason_and_store_nothing(b: Backend) {
         .unwrap();
     check(res, 400, "bad_request").await;
     let (_, req) = Device::request("X", "WRONG-CODE", None);
-    let res = f
-        .http
-        .post(f.url("/api/v1/enroll"))
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
+    let res = f.post_enroll(&req).await;
     check(res, 403, "invalid_code").await;
     // Unknown route: JSON 404.
     let res = f.http.get(f.url("/api/v1/nothing")).send().await.unwrap();
@@ -463,13 +451,7 @@ async fn a_revoked_device_is_refused_at_once(b: Backend) {
     let (_, mut req) = Device::request("Amina", &f.code, None);
     req.device_id = d.device_id;
     req.device_public_key = hex::encode(d.key.verifying_key().as_bytes());
-    let res = f
-        .http
-        .post(f.url("/api/v1/enroll"))
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
+    let res = f.post_enroll(&req).await;
     assert_eq!(res.status(), 401);
     assert_eq!(f.count("events").await, 1);
     assert!(f.hub().revoke_device(uuid::Uuid::new_v4()).await.is_err());
@@ -695,13 +677,7 @@ async fn enrolment_codes_run_out_and_expire(b: Backend) {
     let first = Device::enroll(&f.http, &f.server.url(), &once.to_lowercase(), "A", None).await;
     assert_eq!(first.enrolled.cohort, "Dakar");
     let (_, req) = Device::request("B", &once, None);
-    let res = f
-        .http
-        .post(f.url("/api/v1/enroll"))
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
+    let res = f.post_enroll(&req).await;
     assert_eq!(res.status(), 403, "used up");
     let expired = f
         .hub()
@@ -713,13 +689,7 @@ async fn enrolment_codes_run_out_and_expire(b: Backend) {
         .await
         .unwrap();
     let (_, req) = Device::request("C", &expired, None);
-    let res = f
-        .http
-        .post(f.url("/api/v1/enroll"))
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
+    let res = f.post_enroll(&req).await;
     assert_eq!(res.status(), 403, "expired");
     assert!(f.hub().create_code("Nowhere", 1, None).await.is_err());
 }
@@ -754,13 +724,7 @@ async fn text_with_a_nul_character_is_refused_in_words(b: Backend) {
     let f = Fixture::new(b).await;
     let (_, mut req) = Device::request("Amina", &f.code, None);
     req.learner_name = "Ami\0na".into();
-    let res = f
-        .http
-        .post(f.url("/api/v1/enroll"))
-        .json(&req)
-        .send()
-        .await
-        .unwrap();
+    let res = f.post_enroll(&req).await;
     assert_eq!(res.status(), 400);
     let body: ErrorBody = res.json().await.unwrap();
     assert!(body.reason.contains("NUL"), "{}", body.reason);

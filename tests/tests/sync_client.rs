@@ -13,6 +13,21 @@ use outpost_learner::{InstallOutcome, SyncState};
 use outpost_sync::{LoopConfig, Phase, RetryPolicy, SyncError, SyncHandle};
 use std::time::Duration;
 
+/// A background loop that reacts within tenths of a second, and whose own
+/// timer (an hour) never fires during a test.
+fn quick_loop() -> LoopConfig {
+    LoopConfig {
+        interval: Duration::from_secs(3600),
+        probe: RetryPolicy {
+            base: Duration::from_millis(50),
+            cap: Duration::from_millis(200),
+            attempts: u32::MAX,
+        },
+        debounce: Duration::from_millis(50),
+        status_every: Duration::from_millis(50),
+    }
+}
+
 #[tokio::test]
 async fn enrolment_names_the_learner_and_cohort_and_keeps_the_token_secret() {
     let hub = TestHub::start().await;
@@ -487,17 +502,7 @@ async fn the_background_loop_syncs_on_its_own_and_reports_the_truth() {
     let mut laptop = Laptop::new("Amina");
     laptop.enroll(&proxy.url(), &hub.code, None).await;
     laptop.read(4);
-    let loop_config = LoopConfig {
-        interval: Duration::from_secs(3600),
-        probe: RetryPolicy {
-            base: Duration::from_millis(50),
-            cap: Duration::from_millis(200),
-            attempts: u32::MAX,
-        },
-        debounce: Duration::from_millis(50),
-        status_every: Duration::from_millis(50),
-    };
-    let handle = SyncHandle::start(&laptop.data_dir(), fast_config(), loop_config).unwrap();
+    let handle = SyncHandle::start(&laptop.data_dir(), fast_config(), quick_loop()).unwrap();
     let status = handle.subscribe();
     let wait_for = |pred: fn(&outpost_sync::SyncStatus) -> bool| wait_status(status.clone(), pred);
     // It syncs at start: the four events go.
@@ -554,17 +559,7 @@ async fn events_recorded_during_a_sync_go_soon_after_it() {
         latency: Duration::from_millis(400),
         ..LinkProfile::CLEAN
     });
-    let loop_config = LoopConfig {
-        interval: Duration::from_secs(3600),
-        probe: RetryPolicy {
-            base: Duration::from_millis(50),
-            cap: Duration::from_millis(200),
-            attempts: u32::MAX,
-        },
-        debounce: Duration::from_millis(50),
-        status_every: Duration::from_millis(50),
-    };
-    let handle = SyncHandle::start(&laptop.data_dir(), fast_config(), loop_config).unwrap();
+    let handle = SyncHandle::start(&laptop.data_dir(), fast_config(), quick_loop()).unwrap();
     let status = handle.subscribe();
     let wait_for = |pred: fn(&outpost_sync::SyncStatus) -> bool| wait_status(status.clone(), pred);
     wait_for(|s| s.running && matches!(s.phase, Some(Phase::Pulling { .. })))

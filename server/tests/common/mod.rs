@@ -122,6 +122,16 @@ impl Fixture {
         format!("{}{path}", self.server.url())
     }
 
+    /// POST an enrolment request as a client would, whatever the answer.
+    pub async fn post_enroll(&self, req: &EnrollRequest) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/enroll"))
+            .json(req)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub fn hub(&self) -> &Arc<Hub> {
         &self.server.hub
     }
